@@ -1,0 +1,12 @@
+/* emauth/emauth.h - the whole public API of libemauth. */
+#ifndef EMAUTH_EMAUTH_H
+#define EMAUTH_EMAUTH_H
+
+#include <emauth/error.h>
+#include <emauth/ip.h>
+#include <emauth/dns.h>
+#include <emauth/spf.h>
+
+#define EMAUTH_VERSION "0.1.0"
+
+#endif

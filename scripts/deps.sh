@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian packages emauth needs to build and test.
+# As root: installs what is missing. Otherwise: prints the exact apt-get line.
+set -eu
+PKGS="build-essential cmake pkg-config libyaml-dev libcmocka-dev valgrind"
+[ "$#" -gt 0 ] && PKGS="$PKGS $*"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+    echo "deps: installing:$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+    echo "deps: missing packages; run as root:" >&2
+    echo "  apt-get install -y$missing" >&2
+    exit 1
+fi
