@@ -140,7 +140,9 @@ int ea_macro_uses_p(const char *s, size_t len)
 /* Writes the raw value of a macro letter into out. */
 static int letter_value(char letter, const ea_macro_ctx *c, ea_buf *out)
 {
-    static const char hex[] = "0123456789abcdef";
+    /* Upper-case nibbles for IPv6 %{i}: the RFC leaves the case open (DNS
+     * ignores it); the OpenSPF suite expects it in explanations. */
+    static const char hex[] = "0123456789ABCDEF";
     switch (letter | 0x20) {
     case 's': return ea_buf_append(out, c->sender, c->sender_len);
     case 'l': return ea_buf_append(out, c->local, c->local_len);
