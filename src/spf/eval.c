@@ -17,6 +17,7 @@
 #include <emauth/spf.h>
 #include "spf/macro.h"
 #include "spf/record_internal.h"
+#include "spf/reccache.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -71,6 +72,7 @@ typedef enum final_state { FIN_RUNNING, FIN_EXP, FIN_DONE } final_state;
 struct emauth_spf_eval {
     ea_arena arena;
     ea_buf scratch;
+    ea_reccache records;           /* parsed records, kept across checks */
     emauth_spf_limits limits;
     emauth_ip ip;
     const char *helo, *receiver, *default_exp;
@@ -724,6 +726,30 @@ static void no_record(emauth_spf_eval *ev, frame *f, const char *why)
     }
 }
 
+/* Parses into f->rec, through the record cache. A syntax error ends the check. */
+static emauth_status parse_record(emauth_spf_eval *ev, frame *f, const char *data, size_t len)
+{
+    uint64_t hash;
+    const emauth_spf_record *cached = ea_reccache_get(&ev->records, data, len, &hash);
+    if (cached != NULL) {
+        f->rec = *cached;
+        return EMAUTH_OK;
+    }
+    const char *text = adup(ev, data, len);
+    if (text == NULL)
+        return EMAUTH_ERR_NOMEM;
+    emauth_error err;
+    emauth_status st = ea_spf_parse(&ev->arena, text, len, &f->rec, &err);
+    if (st == EMAUTH_ERR_SYNTAX) {
+        set_problem(ev, "invalid SPF record at %s: %s", f->domain, err.message);
+        finish(ev, EMAUTH_SPF_PERMERROR);
+        return st;
+    }
+    if (st == EMAUTH_OK)
+        ea_reccache_put(&ev->records, hash, &f->rec);
+    return st;
+}
+
 static emauth_status on_record(emauth_spf_eval *ev, const emauth_dns_answer *a)
 {
     frame *f = &ev->stack[ev->depth - 1];
@@ -753,18 +779,9 @@ static emauth_status on_record(emauth_spf_eval *ev, const emauth_dns_answer *a)
         finish(ev, EMAUTH_SPF_PERMERROR);
         return EMAUTH_OK;
     }
-    const char *text = adup(ev, found->u.txt.data, found->u.txt.len);
-    if (text == NULL)
-        return EMAUTH_ERR_NOMEM;
-    emauth_error err;
-    emauth_status st = ea_spf_parse(&ev->arena, text, found->u.txt.len, &f->rec, &err);
-    if (st == EMAUTH_ERR_NOMEM)
-        return st;
-    if (st != EMAUTH_OK) {
-        set_problem(ev, "invalid SPF record at %s: %s", f->domain, err.message);
-        finish(ev, EMAUTH_SPF_PERMERROR);
-        return EMAUTH_OK;
-    }
+    emauth_status st = parse_record(ev, f, found->u.txt.data, found->u.txt.len);
+    if (st != EMAUTH_OK)
+        return st == EMAUTH_ERR_SYNTAX ? EMAUTH_OK : st;
     f->state = F_TERMS;
     f->ti = 0;
     f->phase = 0;
@@ -935,6 +952,7 @@ emauth_status emauth_spf_eval_new(emauth_spf_eval **out)
         return EMAUTH_ERR_NOMEM;
     ea_arena_init(&(*out)->arena);
     ea_buf_init(&(*out)->scratch);
+    ea_reccache_init(&(*out)->records);
     (*out)->fin = FIN_DONE;
     return EMAUTH_OK;
 }
@@ -945,6 +963,7 @@ void emauth_spf_eval_free(emauth_spf_eval *ev)
         return;
     ea_arena_free(&ev->arena);
     ea_buf_free(&ev->scratch);
+    ea_reccache_free(&ev->records);
     free(ev);
 }
 
@@ -999,6 +1018,7 @@ emauth_status emauth_spf_eval_start(emauth_spf_eval *ev, const emauth_spf_reques
     if (ev == NULL || req == NULL)
         return ea_error(err, EMAUTH_ERR_INVALID, 0, 0, "no evaluator or request");
     ea_arena_reset(&ev->arena);
+    ea_reccache_next_gen(&ev->records);
     ev->fin = FIN_DONE;
     ev->depth = 0;
     ev->want = W_NONE;

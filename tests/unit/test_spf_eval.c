@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -306,6 +307,51 @@ static void test_initial_domain_checks(void **state)
     }
 }
 
+/* A resolver answering "v=spf1 ip4:10.0.<n>.0/24 -all" for d<n>.example. */
+static emauth_status numbered_query(emauth_resolver *r, const emauth_dns_question *q,
+                                    emauth_dns_answer *out)
+{
+    static char text[64];
+    static emauth_dns_rr rr;
+    unsigned n;
+    (void)r;
+    memset(out, 0, sizeof *out);
+    out->rcode = EMAUTH_DNS_NXDOMAIN;
+    if (q->type != EMAUTH_DNS_TXT || sscanf(q->name, "d%u.example", &n) != 1)
+        return EMAUTH_OK;
+    snprintf(text, sizeof text, "v=spf1 ip4:10.0.%u.0/24 -all", n % 256);
+    rr.type = EMAUTH_DNS_TXT;
+    rr.u.txt.data = text;
+    rr.u.txt.len = strlen(text);
+    out->rcode = EMAUTH_DNS_OK;
+    out->count = 1;
+    out->rrs = &rr;
+    return EMAUTH_OK;
+}
+
+/* One evaluator over many distinct records: the parsed-record cache evicts
+ * and reuses slots without mixing records up. */
+static void test_reuse_many_records(void **state)
+{
+    (void)state;
+    emauth_resolver r = {numbered_query, NULL};
+    emauth_spf_eval *ev;
+    assert_int_equal(emauth_spf_eval_new(&ev), EMAUTH_OK);
+    for (unsigned round = 0; round < 2; round++) {
+        for (unsigned n = 0; n < 300; n++) {
+            char from[64], ip[32];
+            snprintf(from, sizeof from, "u@d%u.example", n);
+            snprintf(ip, sizeof ip, "10.0.%u.%u", (n + round) % 256, 1 + round);
+            emauth_spf_request req = request(ip, from);
+            assert_int_equal(emauth_spf_eval_start(ev, &req, NULL), EMAUTH_OK);
+            assert_int_equal(emauth_spf_eval_run(ev, &r), EMAUTH_OK);
+            const emauth_spf_result *res = emauth_spf_eval_result(ev);
+            assert_int_equal(res->verdict, round == 0 ? EMAUTH_SPF_PASS : EMAUTH_SPF_FAIL);
+        }
+    }
+    emauth_spf_eval_free(ev);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -324,7 +370,7 @@ int main(void)
         cmocka_unit_test(test_timeout_is_temperror), cmocka_unit_test(test_limits_are_settable),
         cmocka_unit_test(test_void_lookups),       cmocka_unit_test(test_include_and_exp),
         cmocka_unit_test(test_p_macro),            cmocka_unit_test(test_initial_domain_checks),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names),             cmocka_unit_test(test_reuse_many_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
