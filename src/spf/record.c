@@ -349,6 +349,7 @@ emauth_status ea_spf_parse(ea_arena *arena, const char *text, size_t len,
         emauth_status st = parse_term(&c, t);
         if (st == EMAUTH_OK)
             st = add_term(&c, rec, t);
+        t->spec_has_macro = t->spec != NULL && memchr(t->spec, '%', t->spec_len) != NULL;
         if (st != EMAUTH_OK) {
             memset(rec, 0, sizeof *rec);
             return st;
