@@ -1,0 +1,102 @@
+#!/bin/sh
+# scripts/demo.sh EMAUTH ZONE - a tour of `emauth spf check` on a small world.
+#
+# Called by `make demo` as: sh scripts/demo.sh build/emauth examples/example.zone
+# Every check is offline: DNS answers come from the zone file (see the
+# comments in examples/example.zone for who publishes what).
+# Each step prints "# what it shows", the exact command, then its output.
+# Exit: 0 when every command ran (whatever the verdicts), 1 when one failed,
+# 2 when the binary or the zone is missing.
+#
+# EMAUTH_VALGRIND=valgrind sh scripts/demo.sh ... runs each command under
+# valgrind (leaks and memory errors make the demo fail).
+set -u
+
+EMAUTH=${1:-build/emauth}
+ZONE=${2:-examples/example.zone}
+
+if [ ! -x "$EMAUTH" ]; then
+    echo "demo: $EMAUTH: no such executable; build it first with: make" >&2
+    exit 2
+fi
+if [ ! -r "$ZONE" ]; then
+    echo "demo: $ZONE: cannot read the zone file" >&2
+    exit 2
+fi
+
+WRAP=""
+if [ -n "${EMAUTH_VALGRIND:-}" ]; then
+    WRAP="$EMAUTH_VALGRIND --quiet --error-exitcode=99 --leak-check=full"
+    WRAP="$WRAP --errors-for-leak-kinds=definite,indirect,possible"
+fi
+
+steps=0
+
+# Prints its arguments as a shell would need them typed (empty or unusual
+# ones in single quotes).
+quoted() {
+    out=""
+    for a in "$@"; do
+        case $a in
+            '' | *[!A-Za-z0-9@%+,./:=_-]*) a="'$a'" ;;
+        esac
+        out="$out $a"
+    done
+    printf '%s' "${out# }"
+}
+
+# step "what this shows" ARGS... : runs $EMAUTH spf check --zone $ZONE ARGS...
+step() {
+    what=$1
+    shift
+    steps=$((steps + 1))
+    printf '\n# %s\n' "$what"
+    printf '$ %s spf check --zone %s %s\n' "$EMAUTH" "$ZONE" "$(quoted "$@")"
+    # shellcheck disable=SC2086
+    $WRAP "$EMAUTH" spf check --zone "$ZONE" "$@"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "demo: the command above failed (exit $rc)" >&2
+        exit 1
+    fi
+}
+
+echo "emauth demo: SPF checks (RFC 7208) against $ZONE, offline."
+echo "A receiving mail server asks: may this IP address send mail for this domain?"
+
+step "pass: 192.0.2.25 is mail.example.com, an MX host of example.com (v=spf1 mx include:_spf.mailer.example ~all)" \
+    --ip 192.0.2.25 --mail-from alice@example.com --helo mail.example.com
+
+step "pass via the sending provider's include chain (_spf4.mailer.example lists 198.51.100.0/26); --trace lists the DNS questions" \
+    --ip 198.51.100.17 --mail-from newsletter@example.com --helo out1.mailer.example --trace
+
+step "softfail: an address example.com does not list; its record ends in ~all (deliver, but mark as suspect)" \
+    --ip 203.0.113.66 --mail-from alice@example.com --helo dyn-203-0-113-66.example
+
+step "fail: example.org ends in -all (reject); the explanation comes from its exp= record, macros expanded" \
+    --ip 203.0.113.66 --mail-from billing@example.org --helo dyn-203-0-113-66.example
+
+step "permerror: example.net publishes two v=spf1 records (RFC 7208 allows exactly one)" \
+    --ip 192.0.2.40 --mail-from bob@example.net --helo mail.example.net
+
+step "permerror: busy.example needs 11 DNS lookups to answer (the limit is 10)" \
+    --ip 203.0.113.66 --mail-from info@busy.example --helo dyn-203-0-113-66.example
+
+step "permerror: shop.example.net has a typo, \"ipv4:\" for \"ip4:\"; the problem names the term and its column" \
+    --ip 192.0.2.41 --mail-from orders@shop.example.net --helo mail.example.net
+
+step "none: legacy.example.com publishes no SPF record, so SPF says nothing either way" \
+    --ip 192.0.2.90 --mail-from root@legacy.example.com --helo legacy.example.com
+
+step "HELO identity: a bounce (empty MAIL FROM) is checked against the HELO name's own record" \
+    --ip 192.0.2.25 --mail-from '' --helo mail.example.com
+
+step "--json: one JSON object per check, for programs (IPv6 client, matched by _spf6.mailer.example)" \
+    --ip 2001:db8:5000::17 --mail-from newsletter@example.com --helo out1.mailer.example --json
+
+step "--header: the Received-SPF and Authentication-Results fields a receiving server adds to the message" \
+    --ip 203.0.113.66 --mail-from billing@example.org --helo dyn-203-0-113-66.example \
+    --receiver mx.example.net --header
+
+printf '\ndemo: %d checks ran.\n' "$steps"
+exit 0
