@@ -28,8 +28,12 @@ check-asan: deps
 bench: deps all
 	@sh bench/run.sh $(BUILD)
 
-install: all
-	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
+# The prefix is configured in (not only passed to --install) so that
+# emauth.pc names the directories the files really went to.
+install:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) $(if $(PREFIX),-DCMAKE_INSTALL_PREFIX=$(PREFIX))
+	@$(MAKE) --no-print-directory -C $(BUILD) -j$(JOBS)
+	cmake --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan

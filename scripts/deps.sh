@@ -2,7 +2,7 @@
 # Install the Debian packages emauth needs to build and test.
 # As root: installs what is missing. Otherwise: prints the exact apt-get line.
 set -eu
-PKGS="build-essential cmake pkg-config libyaml-dev libcmocka-dev valgrind"
+PKGS="build-essential cmake pkg-config libyaml-dev libcmocka-dev valgrind jq"
 [ "$#" -gt 0 ] && PKGS="$PKGS $*"
 missing=""
 for p in $PKGS; do
