@@ -108,6 +108,17 @@ struct emauth_resolver {
     void (*destroy)(emauth_resolver *self);   /* may be NULL for borrowed resolvers */
 };
 
+/*
+ * Writes rr as one RFC 1035 master-file line, "OWNER. TTL IN TYPE RDATA",
+ * without a newline, into buf (NUL-terminated, cut to size); returns the
+ * length the whole line needs, like snprintf. Names (presentation form) are
+ * written absolute, with bytes that would break the line (space, quotes,
+ * parentheses, ';', controls) as \DDD. TXT and SPF data is written as
+ * quoted character-strings of at most 255 bytes each, so the line loads
+ * back (in NSD, BIND or emauth) as the same data.
+ */
+size_t emauth_dns_rr_format(const char *owner, const emauth_dns_rr *rr, char *buf, size_t size);
+
 /* ---- In-memory zone (RFC 1035 master files) ---------------------------- */
 
 typedef struct emauth_zone emauth_zone;
@@ -158,7 +169,9 @@ emauth_status emauth_zone_add_timeout(emauth_zone *zone, const char *owner, emau
  * TIMEOUT for $TIMEOUT names. A name with a label over 63 bytes or over 253
  * bytes in all is SERVFAIL. Lookups are case-insensitive; a trailing dot is
  * ignored. The records point into the zone and stay valid until the zone
- * is changed or freed; the CNAME list is valid until the next query.
+ * is changed or freed; the CNAME list is valid until the next query in the
+ * same thread. Queries only read the zone: once loaded, it may be queried
+ * from several threads at once (not while it is being added to).
  */
 emauth_status emauth_zone_query(emauth_zone *zone, const emauth_dns_question *q,
                                 emauth_dns_answer *out);

@@ -44,6 +44,10 @@ const char cli_spf_check_help[] =
     "  --header           also give the Received-SPF (RFC 7208 section 9.1) and\n"
     "                     Authentication-Results (RFC 8601) header fields\n"
     "  --trace            also list every DNS question asked and its answer\n"
+    "  --default-explanation TEXT\n"
+    "                     the explanation of a fail without exp= (a macro-string,\n"
+    "                     RFC 7208 section 6.2; default: \"%{d} does not designate\n"
+    "                     %{c} as a permitted sender for %{s}\")\n"
     "  --help             this text\n"
     "\n"
     "Batch input:\n"
@@ -84,12 +88,12 @@ const char cli_spf_check_help[] =
 
 /* Input is handed to workers in blocks of about this many bytes of whole lines. */
 #define BLOCK_BYTES (256u * 1024)
-/* At most this many threads check a batch, each with its own copy of the zone. */
+/* At most this many threads check a batch, each with its own evaluator. */
 #define MAX_WORKERS 4
 
 enum {
     OPT_IP = 1, OPT_MAIL_FROM, OPT_HELO, OPT_RECEIVER, OPT_ZONE, OPT_BATCH,
-    OPT_JSON, OPT_HEADER, OPT_TRACE
+    OPT_JSON, OPT_HEADER, OPT_TRACE, OPT_DEFAULT_EXP
 };
 
 static const cli_option spf_check_options[] = {
@@ -102,11 +106,12 @@ static const cli_option spf_check_options[] = {
     {"json", 0, OPT_JSON},
     {"header", 0, OPT_HEADER},
     {"trace", 0, OPT_TRACE},
+    {"default-explanation", 1, OPT_DEFAULT_EXP},
     {NULL, 0, 0},
 };
 
 typedef struct spf_opts {
-    const char *ip, *mail_from, *helo, *receiver, *batch;
+    const char *ip, *mail_from, *helo, *receiver, *batch, *default_exp;
     const char **zones;       /* every --zone, in order */
     size_t nzones;
     int json, header, trace;
@@ -121,13 +126,13 @@ typedef struct spf_query {
 } spf_query;
 
 /*
- * What one thread needs to check queries: its own zone and evaluator (the
- * zone resolver keeps per-query state), so workers share nothing but the
- * options while they run.
+ * What one thread needs to check queries: its own evaluator. The zone is
+ * loaded once and only read, so every worker shares it.
  */
 typedef struct spf_worker {
     const spf_opts *opt;
-    emauth_zone *zone;
+    emauth_zone *zone;        /* shared; owned by the first worker */
+    int owns_zone;
     emauth_spf_eval *ev;
     cli_out *out;             /* where results go (a batch block's output) */
     ea_buf scratch;           /* header fields are formatted here */
@@ -165,6 +170,7 @@ static int parse_options(const cli_command *cmd, int argc, char **argv, spf_opts
         case OPT_JSON: opt->json = 1; break;
         case OPT_HEADER: opt->header = 1; break;
         case OPT_TRACE: opt->trace = 1; break;
+        case OPT_DEFAULT_EXP: opt->default_exp = value; break;
         }
     }
     if (id < 0)
@@ -196,11 +202,8 @@ static void print_zone_warning(void *arg, const char *msg)
     cli_warnf("%s", msg);
 }
 
-/*
- * Loads every --zone file. Only the first worker reports warnings: the
- * others load the same files again and would repeat them.
- */
-static int load_zones(spf_worker *w, int warn)
+/* Loads every --zone file into the zone w owns, warnings to stderr. */
+static int load_zones(spf_worker *w)
 {
     emauth_error err;
     emauth_error_clear(&err);
@@ -209,8 +212,8 @@ static int load_zones(spf_worker *w, int warn)
         snprintf(w->why, sizeof w->why, "out of memory");
         return -1;
     }
-    if (warn)
-        emauth_zone_set_warn(w->zone, print_zone_warning, NULL);
+    w->owns_zone = 1;
+    emauth_zone_set_warn(w->zone, print_zone_warning, NULL);
     for (size_t i = 0; i < w->opt->nzones; i++) {
         emauth_status st = emauth_zone_load_file(w->zone, w->opt->zones[i], NULL, &err);
         if (st != EMAUTH_OK) {
@@ -225,12 +228,15 @@ static int load_zones(spf_worker *w, int warn)
     return 0;
 }
 
-/* Makes w ready: a zone and an evaluator. On failure w->why says why. */
-static int worker_setup(spf_worker *w, int warn)
+/*
+ * Makes w ready: the zone (loaded unless w shares one already) and an
+ * evaluator. On failure w->why says why.
+ */
+static int worker_setup(spf_worker *w)
 {
     if (w->ready || w->broken)
         return w->ready ? 0 : -1;
-    if (load_zones(w, warn) != 0 || emauth_spf_eval_new(&w->ev) != EMAUTH_OK ||
+    if ((w->zone == NULL && load_zones(w) != 0) || emauth_spf_eval_new(&w->ev) != EMAUTH_OK ||
         ea_buf_reserve(&w->scratch, 1024) != 0) {
         if (w->why[0] == '\0')
             snprintf(w->why, sizeof w->why, "out of memory");
@@ -251,7 +257,8 @@ static void worker_init(spf_worker *w, const spf_opts *opt)
 static void worker_free(spf_worker *w)
 {
     emauth_spf_eval_free(w->ev);
-    emauth_zone_free(w->zone);
+    if (w->owns_zone)
+        emauth_zone_free(w->zone);
     ea_buf_free(&w->scratch);
 }
 
@@ -290,6 +297,7 @@ static const char *evaluate(spf_worker *w, const spf_query *q, emauth_spf_reques
     req->helo = q->helo_len > 0 ? q->helo : NULL;
     req->identity = EMAUTH_SPF_ID_AUTO;
     req->receiver = w->opt->receiver;
+    req->default_explanation = w->opt->default_exp;
     emauth_status st = emauth_spf_eval_start(w->ev, req, &err);
     if (st != EMAUTH_OK)
         return say(w, q, "%s", err.message[0] ? err.message : emauth_status_str(st));
@@ -672,7 +680,7 @@ static void *helper_main(void *arg)
 {
     batch_helper *h = arg;
     batch *b = h->b;
-    if (worker_setup(&h->w, 0) != 0)
+    if (worker_setup(&h->w) != 0)
         return NULL;   /* the main thread copes without this helper */
     pthread_mutex_lock(&b->lock);
     for (;;) {
@@ -823,6 +831,7 @@ static int run_batch(const spf_opts *opt, spf_worker *w0)
         helpers[i].b = &b;
         helpers[i].started = 0;
         worker_init(&helpers[i].w, opt);
+        helpers[i].w.zone = w0->zone;
     }
 
     batch_loop(&b, w0, helpers, nhelpers);
@@ -903,7 +912,7 @@ int cli_spf_check(const cli_command *cmd, int argc, char **argv)
     spf_worker w;
     worker_init(&w, &opt);
     /* The zone is loaded up front so its errors and warnings come first. */
-    if (worker_setup(&w, 1) != 0) {
+    if (worker_setup(&w) != 0) {
         cli_errorf("%s", w.why);
         rc = CLI_EXIT_USAGE;
     } else if (opt.batch != NULL) {

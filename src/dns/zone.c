@@ -68,8 +68,13 @@ struct emauth_zone {
     size_t nloaded, cap_loaded;
     emauth_zone_warn_fn warn;
     void *warn_arg;
-    const char *cnames[EA_ZONE_CNAME_MAX + 1]; /* the last query's chain */
 };
+
+/*
+ * The CNAME chain of the last query, per thread: a loaded zone is only
+ * read by queries, so threads may share it.
+ */
+static _Thread_local const char *query_cnames[EA_ZONE_CNAME_MAX + 1];
 
 /* ---- Names --------------------------------------------------------------- */
 
@@ -704,7 +709,7 @@ static void answer_from(emauth_zone *z, const zone_node *n, uint16_t type, emaut
             const char *target = s->rrs[0].u.target;
             size_t tlen = strlen(target);
             n = node_lookup(z, target, tlen, hash_text(target, tlen));
-            z->cnames[hops++] = target;
+            query_cnames[hops++] = target;
             size_t j = 0;
             while (j < hops && seen[j] != n)
                 j++;
@@ -725,7 +730,7 @@ static void answer_from(emauth_zone *z, const zone_node *n, uint16_t type, emaut
         break;
     }
     out->cname_count = hops;
-    out->cnames = hops > 0 ? z->cnames : NULL;
+    out->cnames = hops > 0 ? query_cnames : NULL;
 }
 
 emauth_status emauth_zone_query(emauth_zone *zone, const emauth_dns_question *q,

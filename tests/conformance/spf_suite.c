@@ -1,12 +1,18 @@
 /*
- * spf_suite - runs the OpenSPF conformance suites against emauth_spf_check().
+ * spf_suite - runs the OpenSPF conformance suites against emauth.
  *
- *   spf_suite [-v] [FILTER]
+ *   spf_suite [-v] [--backend api|file|cli] [FILTER]
  *
  * Reads spf/rfc7208-tests.yml and spf/rfc4408-tests.yml from the directory in
  * $EMAUTH_TESTSUITES (else $EMAUTH_TESTSUITES_DEFAULT). The format is
  * described in testsuites/README.md: one YAML document per scenario, each
- * with its own zonedata, turned here into an emauth_zone.
+ * with its own zonedata. Each scenario's zone is built and also written as
+ * an RFC 1035 master file ($TIMEOUT for TIMEOUT entries). The backend says
+ * what answers the tests:
+ *   api   emauth_spf_check() over the zone built with emauth_zone_add();
+ *   file  the same over the master file, loaded by the zone-file parser;
+ *   cli   $EMAUTH_BIN spf check --zone MASTER --batch QUERIES --json, the
+ *         command's contract as seen from outside.
  *
  * Every RFC 7208 test must pass. The RFC 4408 suite must pass too, except the
  * tests RFC 7208 changed, listed in rfc4408_changed[] below; such a test must
@@ -19,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -26,6 +33,7 @@
 #include <emauth/error.h>
 #include <emauth/ip.h>
 #include <emauth/spf.h>
+#include "util/buf.h"
 
 #define RECEIVER "receiver.example"
 #define DEFAULT_EXPLANATION "DEFAULT"
@@ -75,10 +83,19 @@ static const suite suites[] = {
 
 /* ---- Run state ------------------------------------------------------------ */
 
+typedef enum backend { BACKEND_API, BACKEND_FILE, BACKEND_CLI } backend;
+
 typedef struct options {
     int verbose;
     const char *filter;
+    backend backend;
+    const char *bin;              /* the emauth binary, for BACKEND_CLI */
 } options;
+
+/* A CLI result line, decoded. */
+typedef struct cli_result {
+    char *result, *explanation, *problem;
+} cli_result;
 
 typedef struct tally {
     unsigned passed, failed, changed, seen;
@@ -89,7 +106,11 @@ typedef struct run {
     const suite *suite;
     const char *file_name;        /* basename for messages */
     yaml_document_t *doc;
-    emauth_zone *zone;
+    emauth_zone *zone;            /* built with emauth_zone_add() */
+    emauth_zone *queried;         /* what the api and file backends ask */
+    ea_buf master;                /* the same zone as a master file */
+    cli_result *cli;              /* the cli backend's results, one per test */
+    size_t ncli, next_cli;
     unsigned char *changed_seen;  /* one flag per suite->changed entry */
     tally t;
 } run;
@@ -203,10 +224,21 @@ typedef struct name_entries {
     size_t n;
 } name_entries;
 
+/* Appends rr's master-file line; returns the length of its owner field. */
+static size_t master_line(run *r, const char *owner, const emauth_dns_rr *rr)
+{
+    char line[2048];
+    size_t n = emauth_dns_rr_format(owner, rr, line, sizeof line);
+    if (n >= sizeof line || ea_buf_append(&r->master, line, n) || ea_buf_putc(&r->master, '\n'))
+        return 0;
+    return (size_t)(strchr(line, ' ') - line);
+}
+
 static int add_rr(run *r, const char *owner, const emauth_dns_rr *rr)
 {
     emauth_error err;
     emauth_error_clear(&err);
+    master_line(r, owner, rr);
     if (emauth_zone_add(r->zone, owner, rr, &err) == EMAUTH_OK)
         return 0;
     fprintf(stderr, "note: %s: zone refused %s %s: ", r->file_name, owner,
@@ -349,6 +381,22 @@ static int collect_entries(run *r, const yaml_node_t *list, name_entries *out)
     return 0;
 }
 
+/* "$TIMEOUT OWNER": the owner escaped as a record line writes it. */
+static void add_timeout_line(run *r, const char *owner)
+{
+    emauth_dns_rr probe = {.type = EMAUTH_DNS_A};
+    size_t mark = r->master.len;
+    size_t owner_len = master_line(r, owner, &probe);
+    char field[1024];
+    if (owner_len == 0 || owner_len >= sizeof field) {
+        r->master.len = mark;
+        return;
+    }
+    memcpy(field, r->master.data + mark, owner_len);
+    r->master.len = mark;
+    ea_buf_printf(&r->master, "$TIMEOUT %.*s\n", (int)owner_len, field);
+}
+
 /*
  * Adds one name. The README's TIMEOUT rule ("times out unless an entry of
  * the queried type comes earlier in the list"; the reference driver never
@@ -371,6 +419,7 @@ static int add_name(run *r, const char *owner, const yaml_node_t *list)
                 printf("note: %s: %s: %zu entries after TIMEOUT not served\n",
                        r->file_name, owner, ne.n - i - 1);
             rc = emauth_zone_add_timeout(r->zone, owner, NULL) == EMAUTH_OK ? 0 : -1;
+            add_timeout_line(r, owner);
             break;
         }
         rc = add_entry(r, owner, &ne.e[i]);
@@ -469,7 +518,7 @@ static int evaluate(run *r, const yaml_node_t *test, outcome *o, emauth_spf_eval
         fail_call(o, "bad host", &err);
         return -1;
     }
-    if (emauth_spf_check(emauth_zone_resolver(r->zone), &req, ev, &err) != EMAUTH_OK) {
+    if (emauth_spf_check(emauth_zone_resolver(r->queried), &req, ev, &err) != EMAUTH_OK) {
         fail_call(o, "emauth_spf_check failed", &err);
         return -1;
     }
@@ -481,6 +530,25 @@ static int evaluate(run *r, const yaml_node_t *test, outcome *o, emauth_spf_eval
     o->verdict = emauth_spf_verdict_name(res->verdict);
     o->problem = res->problem;
     o->explanation = res->explanation;
+    return 0;
+}
+
+/* The cli backend: the next result line of the scenario's batch. */
+static int cli_outcome(run *r, outcome *o)
+{
+    if (r->next_cli >= r->ncli) {
+        snprintf(o->why, sizeof o->why, "no result line from %s", r->opt->bin);
+        return -1;
+    }
+    const cli_result *c = &r->cli[r->next_cli++];
+    if (c->result == NULL) {
+        snprintf(o->why, sizeof o->why, "result line without a result: %s",
+                 c->problem ? c->problem : "?");
+        return -1;
+    }
+    o->verdict = c->result;
+    o->explanation = c->explanation;
+    o->problem = c->problem;
     return 0;
 }
 
@@ -580,7 +648,7 @@ static void run_test(run *r, const char *name, const yaml_node_t *test, unsigned
         snprintf(o.why, sizeof o.why, "%u zonedata names could not be loaded", zone_bad);
     else if (!is_map(test))
         snprintf(o.why, sizeof o.why, "malformed test");
-    else if (evaluate(r, test, &o, &ev) == 0)
+    else if ((r->opt->backend == BACKEND_CLI ? cli_outcome(r, &o) : evaluate(r, test, &o, &ev)) == 0)
         ok = test_passes(r, test, &o);
     judge(r, name, test, &o, ok);
     if (ev != NULL)
@@ -589,19 +657,193 @@ static void run_test(run *r, const char *name, const yaml_node_t *test, unsigned
 
 /* ---- Scenarios and files ------------------------------------------------------ */
 
+/* ---- The file and cli backends --------------------------------------------------- */
+
+/* Decodes the JSON string at *p (just past its opening quote) into a new C string. */
+static char *json_string(const char **p)
+{
+    ea_buf b;
+    ea_buf_init(&b);
+    const char *s = *p;
+    while (*s && *s != '"') {
+        if (*s != '\\') {
+            ea_buf_putc(&b, *s++);
+            continue;
+        }
+        s++;
+        char c = *s ? *s++ : 0;
+        const char *map = strchr("\"\\/bfnrt", c);
+        if (map != NULL && c != 0) {
+            ea_buf_putc(&b, "\"\\/\b\f\n\r\t"[map - "\"\\/bfnrt"]);
+        } else if (c == 'u') {
+            unsigned v = (unsigned)strtoul((char[5]){s[0], s[1], s[2], s[3], 0}, NULL, 16);
+            s += strlen(s) < 4 ? strlen(s) : 4;
+            if (v < 0x80) {
+                ea_buf_putc(&b, (char)v);
+            } else if (v < 0x800) {
+                ea_buf_putc(&b, (char)(0xc0 | v >> 6));
+                ea_buf_putc(&b, (char)(0x80 | (v & 0x3f)));
+            } else {
+                ea_buf_putc(&b, (char)(0xe0 | v >> 12));
+                ea_buf_putc(&b, (char)(0x80 | (v >> 6 & 0x3f)));
+                ea_buf_putc(&b, (char)(0x80 | (v & 0x3f)));
+            }
+        }
+    }
+    *p = *s ? s + 1 : s;
+    char *out = strdup(ea_buf_cstr(&b));
+    ea_buf_free(&b);
+    return out;
+}
+
+/* The value of "key" in a one-line JSON object: a new string, or NULL for null/absent. */
+static char *json_field(const char *line, const char *key)
+{
+    size_t klen = strlen(key);
+    const char *p = line;
+    int depth = 0;
+    while (*p) {
+        if (*p == '"') {
+            const char *start = ++p;
+            char *str = json_string(&p);
+            int is_key = depth == 1 && *p == ':' && (size_t)(p - start - 1) == klen &&
+                         strncmp(start, key, klen) == 0;
+            free(str);
+            if (is_key) {
+                p++;
+                if (*p != '"')
+                    return NULL;
+                p++;
+                return json_string(&p);
+            }
+            continue;
+        }
+        depth += (*p == '{' || *p == '[') - (*p == '}' || *p == ']');
+        p++;
+    }
+    return NULL;
+}
+
+static void free_cli(run *r)
+{
+    for (size_t i = 0; i < r->ncli; i++) {
+        free(r->cli[i].result);
+        free(r->cli[i].explanation);
+        free(r->cli[i].problem);
+    }
+    free(r->cli);
+    r->cli = NULL;
+    r->ncli = r->next_cli = 0;
+}
+
+static int write_text(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        return -1;
+    int ok = fwrite(text, 1, len, f) == len;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* One batch line per test, in the order the tests run. */
+static int write_batch(run *r, const yaml_node_t *tests, const char *path)
+{
+    ea_buf b;
+    ea_buf_init(&b);
+    for (yaml_node_pair_t *p = tests->data.mapping.pairs.start; p < tests->data.mapping.pairs.top; p++) {
+        const yaml_node_t *t = node_at(r->doc, p->value);
+        const char *f[3] = {map_str(r->doc, t, "host"), map_str(r->doc, t, "mailfrom"),
+                            map_str(r->doc, t, "helo")};
+        for (int i = 0; i < 3; i++)
+            ea_buf_printf(&b, "%s%s", i ? "\t" : "", f[i] ? f[i] : "");
+        ea_buf_putc(&b, '\n');
+    }
+    int rc = write_text(path, ea_buf_cstr(&b), b.len);
+    ea_buf_free(&b);
+    return rc;
+}
+
+/* Runs the CLI over the scenario's master file and batch; fills r->cli. */
+static int run_cli(run *r, const yaml_node_t *tests)
+{
+    char dir[] = "/tmp/emauth-suite-XXXXXX", zone[64], batch[64], cmd[512];
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(zone, sizeof zone, "%s/zone", dir);
+    snprintf(batch, sizeof batch, "%s/batch", dir);
+    int rc = -1;
+    if (write_text(zone, ea_buf_cstr(&r->master), r->master.len) == 0 &&
+        write_batch(r, tests, batch) == 0) {
+        snprintf(cmd, sizeof cmd,
+                 "'%s' spf check --zone %s --batch %s --json --receiver " RECEIVER
+                 " --default-explanation " DEFAULT_EXPLANATION,
+                 r->opt->bin, zone, batch);
+        FILE *out = popen(cmd, "r");
+        if (out != NULL) {
+            r->cli = calloc(tests->data.mapping.pairs.top - tests->data.mapping.pairs.start + 1,
+                            sizeof *r->cli);
+            char *line = NULL;
+            size_t cap = 0;
+            while (r->cli != NULL && getline(&line, &cap, out) > 0) {
+                cli_result *c = &r->cli[r->ncli++];
+                c->result = json_field(line, "result");
+                c->explanation = json_field(line, "explanation");
+                c->problem = json_field(line, "error");
+                if (c->problem == NULL)
+                    c->problem = json_field(line, "problem");
+            }
+            free(line);
+            rc = pclose(out) == -1 ? -1 : 0;
+        }
+    }
+    unlink(zone);
+    unlink(batch);
+    rmdir(dir);
+    return rc;
+}
+
+/* Prepares what the backend queries; returns how many problems (counted as zone failures). */
+static unsigned prepare_backend(run *r, const yaml_node_t *tests)
+{
+    emauth_error err;
+    emauth_error_clear(&err);
+    switch (r->opt->backend) {
+    case BACKEND_API:
+        r->queried = r->zone;
+        return 0;
+    case BACKEND_FILE:
+        r->queried = emauth_zone_new();
+        if (r->queried != NULL &&
+            emauth_zone_load_string(r->queried, ea_buf_cstr(&r->master), r->master.len,
+                                    "scenario.zone", NULL, &err) == EMAUTH_OK)
+            return 0;
+        printf("FAIL %s: the master file did not load: %s\n", r->file_name, err.message);
+        return 1;
+    case BACKEND_CLI:
+        return run_cli(r, tests) == 0 ? 0 : 1;
+    }
+    return 1;
+}
+
 static void run_scenario(run *r, const yaml_node_t *root)
 {
     const yaml_node_t *tests = map_get(r->doc, root, "tests");
     if (!is_map(tests))
         return;
     r->zone = emauth_zone_new();
+    r->master.len = 0;
+    ea_buf_puts(&r->master, "$TTL 300\n");
     unsigned bad = r->zone ? build_zone(r, map_get(r->doc, root, "zonedata")) : 1;
+    bad += prepare_backend(r, tests);
     for (yaml_node_pair_t *p = tests->data.mapping.pairs.start; p < tests->data.mapping.pairs.top; p++) {
         const char *name = scalar(node_at(r->doc, p->key));
         run_test(r, name ? name : "?", node_at(r->doc, p->value), bad);
     }
+    if (r->queried != r->zone)
+        emauth_zone_free(r->queried);
     emauth_zone_free(r->zone);
-    r->zone = NULL;
+    r->zone = r->queried = NULL;
+    free_cli(r);
 }
 
 /* Reads every document of the file; returns -1 on a YAML error. */
@@ -662,12 +904,14 @@ static tally run_suite(const options *opt, const suite *s, const char *dir)
         return r.t;
     }
     r.changed_seen = calloc(s->nchanged + 1, 1);
+    ea_buf_init(&r.master);
     if (r.changed_seen == NULL || run_documents(&r, f) != 0)
         r.t.failed++;
     else
         check_totals(&r);
     fclose(f);
     free(r.changed_seen);
+    ea_buf_free(&r.master);
     if (r.t.changed)
         printf("%s: %u tests fail as RFC 7208 changed them (counted as passed)\n",
                r.file_name, r.t.changed);
@@ -683,19 +927,38 @@ static const char *suites_dir(void)
     return dir != NULL && *dir != '\0' ? dir : "testsuites";
 }
 
+static int usage(const char *argv0)
+{
+    fprintf(stderr, "usage: %s [-v] [--backend api|file|cli] [TEST-NAME-SUBSTRING]\n", argv0);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     options opt = { 0 };
+    static const char *const names[] = {"api", "file", "cli"};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) {
             opt.verbose = 1;
+        } else if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            i++;
+            for (opt.backend = BACKEND_API; opt.backend <= BACKEND_CLI; opt.backend++)
+                if (strcmp(argv[i], names[opt.backend]) == 0)
+                    break;
+            if (opt.backend > BACKEND_CLI)
+                return usage(argv[0]);
         } else if (argv[i][0] == '-' || opt.filter != NULL) {
-            fprintf(stderr, "usage: %s [-v] [TEST-NAME-SUBSTRING]\n", argv[0]);
-            return 2;
+            return usage(argv[0]);
         } else {
             opt.filter = argv[i];
         }
     }
+    opt.bin = getenv("EMAUTH_BIN");
+    if (opt.backend == BACKEND_CLI && (opt.bin == NULL || *opt.bin == '\0')) {
+        fprintf(stderr, "the cli backend needs EMAUTH_BIN, the emauth binary\n");
+        return 2;
+    }
+    printf("backend: %s\n", names[opt.backend]);
     const char *dir = suites_dir();
     tally total = { 0 };
     for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
