@@ -533,24 +533,25 @@ static emauth_status term_names(emauth_spf_eval *ev, frame *f, const emauth_spf_
     return EMAUTH_OK;
 }
 
-static emauth_status dns_term_step(emauth_spf_eval *ev, frame *f, const emauth_spf_term *t)
+/* Phases 0 and 1 of every DNS-querying term: count it, then expand its target. */
+static emauth_status term_prepare(emauth_spf_eval *ev, frame *f, const emauth_spf_term *t)
 {
-    emauth_status st;
-    switch (f->phase) {
-    case 0:
+    if (f->phase == 0) {
         if (count_dns_term(ev, f, t) == 0)
             f->phase = 1;
         return EMAUTH_OK;
-    case 1:
-        st = term_target(ev, f, t);
-        if (st == EMAUTH_OK)
-            f->phase = 2;
-        return st;
-    case 2:
-        return term_query(ev, f, t);
-    default:
-        return term_names(ev, f, t);
     }
+    emauth_status st = term_target(ev, f, t);
+    if (st == EMAUTH_OK)
+        f->phase = 2;
+    return st;
+}
+
+static emauth_status dns_term_step(emauth_spf_eval *ev, frame *f, const emauth_spf_term *t)
+{
+    if (f->phase < 2)
+        return term_prepare(ev, f, t);
+    return f->phase == 2 ? term_query(ev, f, t) : term_names(ev, f, t);
 }
 
 static emauth_status term_step(emauth_spf_eval *ev, frame *f)
@@ -585,31 +586,21 @@ static emauth_status after_terms(emauth_spf_eval *ev, frame *f)
         frame_done(ev, EMAUTH_SPF_NEUTRAL, NULL);
         return EMAUTH_OK;
     }
-    emauth_status st;
-    switch (f->phase) {
-    case 0:
-        if (count_dns_term(ev, f, t) == 0)
-            f->phase = 1;
-        return EMAUTH_OK;
-    case 1:
-        st = term_target(ev, f, t);
-        if (st != EMAUTH_OK)
-            return st;
-        if (!name_ok(f->target, f->target_len, 0)) {
-            perm_term(ev, f, t, "redirect target is not a valid domain name");
-            return EMAUTH_OK;
-        }
-        /* The new check_host() replaces this one: same slot, fresh state. */
-        const char *dom = f->target;
-        size_t len = f->target_len;
-        memset(f, 0, sizeof *f);
-        f->domain = dom;
-        f->domain_len = len;
-        f->state = F_FETCH;
-        f->via_redirect = 1;
+    if (f->phase < 2)
+        return term_prepare(ev, f, t);
+    if (!name_ok(f->target, f->target_len, 0)) {
+        perm_term(ev, f, t, "redirect target is not a valid domain name");
         return EMAUTH_OK;
     }
-    return EMAUTH_ERR_INVALID;
+    /* The new check_host() replaces this one: same slot, fresh state. */
+    const char *dom = f->target;
+    size_t len = f->target_len;
+    memset(f, 0, sizeof *f);
+    f->domain = dom;
+    f->domain_len = len;
+    f->state = F_FETCH;
+    f->via_redirect = 1;
+    return EMAUTH_OK;
 }
 
 /* ---- explanation (§6.2) ------------------------------------------------------ */
