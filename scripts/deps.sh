@@ -2,7 +2,7 @@
 # Install the Debian packages emauth needs to build and test.
 # As root: installs what is missing. Otherwise: prints the exact apt-get line.
 set -eu
-PKGS="build-essential cmake pkg-config libyaml-dev libcmocka-dev valgrind jq"
+PKGS="build-essential cmake pkg-config libc-ares-dev libyaml-dev libcmocka-dev valgrind jq nsd"
 [ "$#" -gt 0 ] && PKGS="$PKGS $*"
 missing=""
 for p in $PKGS; do
@@ -12,6 +12,9 @@ done
 if [ "$(id -u)" -eq 0 ]; then
     echo "deps: installing:$missing" >&2
     export DEBIAN_FRONTEND=noninteractive
+    # RUNLEVEL=1: packages with a daemon (nsd) are installed, not started;
+    # the tests start their own NSD on a loopback port.
+    export RUNLEVEL=1
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null

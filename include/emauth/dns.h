@@ -185,6 +185,40 @@ emauth_resolver *emauth_zone_resolver(emauth_zone *zone);
 /* Number of owner names in the zone (for diagnostics and tests). */
 size_t emauth_zone_name_count(const emauth_zone *zone);
 
+/* ---- Live DNS (c-ares) ---------------------------------------------------- */
+
+typedef struct emauth_dns_options {
+    const char *const *nameservers;  /* "ADDR", "ADDR:PORT", "[IPV6]:PORT"; none = /etc/resolv.conf */
+    size_t nameserver_count;
+    unsigned timeout_ms;             /* per try (2000) */
+    unsigned tries;                  /* per server (2) */
+    size_t cache_entries;            /* answers kept; 0 = no cache (100000) */
+    uint32_t max_ttl;                /* cap on cached TTLs, seconds (86400) */
+} emauth_dns_options;
+
+/* Fills in the defaults shown above. */
+void emauth_dns_options_default(emauth_dns_options *opts);
+
+/*
+ * A blocking resolver over c-ares, with a TTL-bounded cache of its own when
+ * opts->cache_entries > 0. EDNS0, TCP on truncation. SERVFAIL and REFUSED
+ * answer EMAUTH_DNS_SERVFAIL, no answer in time EMAUTH_DNS_TIMEOUT, each
+ * with its reason in why. Free with resolver->destroy(resolver).
+ */
+emauth_status emauth_ares_resolver_new(const emauth_dns_options *opts, emauth_resolver **out,
+                                       emauth_error *err);
+
+/* Counters of a live resolver or async engine. Latencies are of network queries. */
+typedef struct emauth_dns_stats {
+    uint64_t questions;      /* asked by the protocol cores */
+    uint64_t cache_hits;     /* answered from the cache */
+    uint64_t joined;         /* answered by a query already in flight */
+    uint64_t queries;        /* sent to the network */
+    uint64_t timeouts;
+    uint64_t failures;       /* SERVFAIL, REFUSED, other errors */
+    double latency_ms_p50, latency_ms_p90, latency_ms_p99, latency_ms_max;
+} emauth_dns_stats;
+
 #ifdef __cplusplus
 }
 #endif
