@@ -1,0 +1,81 @@
+/*
+ * emauth/async.h - many evaluations in flight on one DNS channel.
+ *
+ * The engine owns a c-ares channel (or answers from a zone), a shared
+ * answer cache and the evaluations in flight. Questions asked by several
+ * evaluations at once go to the network once; answers are cached for
+ * their TTL (negative answers too, RFC 2308).
+ *
+ * Use it from your own event loop:
+ *
+ *     emauth_async_spf(as, &req, done, arg, &err);      // as many as you like
+ *     while (emauth_async_in_flight(as) > 0) {
+ *         struct pollfd fds[64];
+ *         size_t n = emauth_async_pollfds(as, fds, 64);
+ *         poll(fds, n, emauth_async_timeout(as));
+ *         emauth_async_process(as, fds, n);            // callbacks run here
+ *     }
+ *
+ * or let emauth_async_run() do exactly that. One engine is used from one
+ * thread at a time.
+ */
+#ifndef EMAUTH_ASYNC_H
+#define EMAUTH_ASYNC_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <emauth/dns.h>
+#include <emauth/spf.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct emauth_async emauth_async;
+
+/* An engine on live DNS (c-ares); opts NULL = defaults and /etc/resolv.conf. */
+emauth_status emauth_async_new(const emauth_dns_options *opts, emauth_async **out,
+                               emauth_error *err);
+
+/* An engine answering from a zone, at once (offline runs, tests). The zone
+ * must outlive the engine. */
+emauth_status emauth_async_new_zone(emauth_zone *zone, emauth_async **out, emauth_error *err);
+
+/* Frees the engine; checks still in flight are dropped without callback. */
+void emauth_async_free(emauth_async *as);
+
+/*
+ * Called once per check with its result, valid during the call only. It
+ * runs from emauth_async_spf() itself when every answer was at hand, or
+ * from emauth_async_process(). It may submit further checks.
+ */
+typedef void (*emauth_async_spf_fn)(void *arg, const emauth_spf_result *res);
+
+/* Starts an SPF check of req (copied). Fails only for an invalid request or
+ * out of memory, and then cb is not called. */
+emauth_status emauth_async_spf(emauth_async *as, const emauth_spf_request *req,
+                               emauth_async_spf_fn cb, void *arg, emauth_error *err);
+
+/* Checks submitted and not yet completed. */
+size_t emauth_async_in_flight(const emauth_async *as);
+
+/* Fills up to max pollfds to wait on; returns how many there are (call
+ * again with more room if that is more than max). */
+size_t emauth_async_pollfds(emauth_async *as, struct pollfd *fds, size_t max);
+
+/* Milliseconds to wait at most before calling emauth_async_process(); -1 = no limit. */
+int emauth_async_timeout(emauth_async *as);
+
+/* Handles what poll() reported in fds (revents) and any expired timeouts. */
+emauth_status emauth_async_process(emauth_async *as, const struct pollfd *fds, size_t n);
+
+/* poll() + process until no check is in flight. */
+emauth_status emauth_async_run(emauth_async *as);
+
+/* Counters since the engine was made. */
+void emauth_async_stats(const emauth_async *as, emauth_dns_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

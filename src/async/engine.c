@@ -1,0 +1,321 @@
+/*
+ * The async engine: sans-I/O evaluations driven over one c-ares channel.
+ *
+ * A job is one evaluation. drive() runs it until it needs an answer that
+ * is not at hand: from the cache, or joined to the identical question
+ * already in flight, or sent as a new query. When a query's answer comes
+ * back it is cached and handed to every job waiting on it, each of which
+ * is driven on. The protocol cores never see any of this.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <emauth/async.h>
+#include "dns/ares.h"
+#include "dns/cache.h"
+#include "dns/stats.h"
+#include "util/error.h"
+
+#define INFLIGHT_BUCKETS 4096   /* power of two; chains stay short at any concurrency */
+
+typedef struct job job;
+struct job {
+    emauth_async *as;
+    emauth_spf_eval *ev;
+    emauth_async_spf_fn cb;
+    void *arg;
+    job *next;                  /* free list, or the waiters of one question */
+};
+
+/* A question sent to the network, with the jobs waiting for its answer. */
+typedef struct inflight inflight;
+struct inflight {
+    inflight *hnext;
+    emauth_async *as;
+    uint64_t hash;
+    uint16_t type;
+    int joinable;               /* in the table: later askers join it */
+    job *waiters, **tail;
+    char name[];
+};
+
+struct emauth_async {
+    ea_ares *ares;              /* live DNS, or */
+    emauth_zone *zone;          /* answers at once */
+    ea_cache *cache;            /* NULL: no cache, no joining */
+    inflight *table[INFLIGHT_BUCKETS];
+    job *free_jobs;
+    size_t in_flight;
+    int closing;
+    ea_stats stats;
+};
+
+static uint64_t hash_question(const emauth_dns_question *q)
+{
+    uint64_t h = 1469598103934665603ull ^ q->type;
+    for (const char *p = q->name; *p; p++) {
+        char c = *p >= 'A' && *p <= 'Z' ? (char)(*p + 32) : *p;
+        h = (h ^ (unsigned char)c) * 1099511628211ull;
+    }
+    return h;
+}
+
+static inflight **find_inflight(emauth_async *as, const emauth_dns_question *q, uint64_t h)
+{
+    inflight **pp = &as->table[h & (INFLIGHT_BUCKETS - 1)];
+    for (; *pp != NULL; pp = &(*pp)->hnext)
+        if ((*pp)->hash == h && (*pp)->type == q->type && strcasecmp((*pp)->name, q->name) == 0)
+            break;
+    return pp;
+}
+
+static void complete(job *j)
+{
+    emauth_async *as = j->as;
+    as->in_flight--;
+    j->cb(j->arg, emauth_spf_eval_result(j->ev));
+    j->next = as->free_jobs;
+    as->free_jobs = j;
+}
+
+static void on_answer(void *arg, const emauth_dns_answer *a, uint32_t ttl, uint64_t elapsed_us);
+
+/* Sends q, or joins the same question in flight; j then waits. */
+static emauth_status wait_for(emauth_async *as, job *j, const emauth_dns_question *q)
+{
+    uint64_t h = hash_question(q);
+    inflight **slot = as->cache ? find_inflight(as, q, h) : NULL;
+    if (slot != NULL && *slot != NULL) {
+        as->stats.c.joined++;
+        j->next = NULL;
+        *(*slot)->tail = j;
+        (*slot)->tail = &j->next;
+        return EMAUTH_OK;
+    }
+    size_t n = strlen(q->name);
+    inflight *f = malloc(sizeof *f + n + 1);
+    if (f == NULL)
+        return EMAUTH_ERR_NOMEM;
+    memcpy(f->name, q->name, n + 1);
+    f->as = as;
+    f->hash = h;
+    f->type = q->type;
+    j->next = NULL;
+    f->waiters = j;
+    f->tail = &j->next;
+    f->joinable = slot != NULL;
+    f->hnext = NULL;
+    if (slot != NULL)
+        *slot = f;
+    emauth_dns_question sent = {f->name, f->type};
+    emauth_status st = ea_ares_query(as->ares, &sent, on_answer, f);
+    if (st != EMAUTH_OK && slot != NULL)
+        *find_inflight(as, q, h) = f->hnext;
+    if (st != EMAUTH_OK)
+        free(f);
+    return st;
+}
+
+/* Runs j until it waits for the network or is done. */
+static void drive(job *j)
+{
+    emauth_async *as = j->as;
+    for (;;) {
+        const emauth_dns_question *q;
+        emauth_status st = emauth_spf_eval_next(j->ev, &q);
+        if (st != EMAUTH_NEED_DNS) {
+            complete(j);   /* on an internal error the result is a temperror saying so */
+            return;
+        }
+        as->stats.c.questions++;
+        emauth_dns_answer a;
+        if (as->zone != NULL) {
+            emauth_zone_query(as->zone, q, &a);
+        } else if (as->cache != NULL && ea_cache_get(as->cache, q, ea_now_us() / 1000, &a)) {
+            as->stats.c.cache_hits++;
+        } else {
+            if (wait_for(as, j, q) == EMAUTH_OK)
+                return;
+            memset(&a, 0, sizeof a);
+            a.rcode = EMAUTH_DNS_SERVFAIL;
+            a.why = "out of memory";
+        }
+        emauth_spf_eval_answer(j->ev, &a);
+    }
+}
+
+static void free_job(job *j)
+{
+    emauth_spf_eval_free(j->ev);
+    free(j);
+}
+
+static void on_answer(void *arg, const emauth_dns_answer *a, uint32_t ttl, uint64_t elapsed_us)
+{
+    inflight *f = arg;
+    emauth_async *as = f->as;
+    if (f->joinable) {
+        emauth_dns_question q = {f->name, f->type};
+        *find_inflight(as, &q, f->hash) = f->hnext;
+    }
+    job *w = f->waiters;
+    if (as->closing) {
+        for (job *next; w != NULL; w = next) {
+            next = w->next;
+            free_job(w);
+        }
+        free(f);
+        return;
+    }
+    ea_stats_query(&as->stats, a->rcode, elapsed_us);
+    if (as->cache != NULL) {
+        emauth_dns_question q = {f->name, f->type};
+        ea_cache_put(as->cache, &q, a, ttl, ea_now_us() / 1000);
+    }
+    /* Every waiter copies what it needs from a before the next is driven. */
+    for (job *next; w != NULL; w = next) {
+        next = w->next;
+        emauth_spf_eval_answer(w->ev, a);
+        drive(w);
+    }
+    free(f);
+}
+
+static emauth_status engine_new(emauth_async **out, emauth_error *err)
+{
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL)
+        return ea_error(err, EMAUTH_ERR_NOMEM, 0, 0, "out of memory");
+    return EMAUTH_OK;
+}
+
+emauth_status emauth_async_new(const emauth_dns_options *opts, emauth_async **out,
+                               emauth_error *err)
+{
+    emauth_dns_options defaults;
+    if (opts == NULL) {
+        emauth_dns_options_default(&defaults);
+        opts = &defaults;
+    }
+    emauth_status st = engine_new(out, err);
+    if (st != EMAUTH_OK)
+        return st;
+    emauth_async *as = *out;
+    if (opts->cache_entries > 0 &&
+        (as->cache = ea_cache_new(opts->cache_entries, opts->max_ttl)) == NULL) {
+        emauth_async_free(as);
+        *out = NULL;
+        return ea_error(err, EMAUTH_ERR_NOMEM, 0, 0, "out of memory");
+    }
+    st = ea_ares_new(opts, &as->ares, err);
+    if (st != EMAUTH_OK) {
+        emauth_async_free(as);
+        *out = NULL;
+    }
+    return st;
+}
+
+emauth_status emauth_async_new_zone(emauth_zone *zone, emauth_async **out, emauth_error *err)
+{
+    if (zone == NULL)
+        return ea_error(err, EMAUTH_ERR_INVALID, 0, 0, "no zone");
+    emauth_status st = engine_new(out, err);
+    if (st == EMAUTH_OK)
+        (*out)->zone = zone;
+    return st;
+}
+
+void emauth_async_free(emauth_async *as)
+{
+    if (as == NULL)
+        return;
+    as->closing = 1;
+    ea_ares_free(as->ares);   /* cancels queries: on_answer frees their jobs */
+    ea_cache_free(as->cache);
+    for (job *j = as->free_jobs, *next; j != NULL; j = next) {
+        next = j->next;
+        free_job(j);
+    }
+    free(as);
+}
+
+static job *take_job(emauth_async *as)
+{
+    job *j = as->free_jobs;
+    if (j != NULL) {
+        as->free_jobs = j->next;
+        return j;
+    }
+    j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return NULL;
+    if (emauth_spf_eval_new(&j->ev) != EMAUTH_OK) {
+        free(j);
+        return NULL;
+    }
+    j->as = as;
+    return j;
+}
+
+emauth_status emauth_async_spf(emauth_async *as, const emauth_spf_request *req,
+                               emauth_async_spf_fn cb, void *arg, emauth_error *err)
+{
+    job *j = take_job(as);
+    if (j == NULL)
+        return ea_error(err, EMAUTH_ERR_NOMEM, 0, 0, "out of memory");
+    emauth_status st = emauth_spf_eval_start(j->ev, req, err);
+    if (st != EMAUTH_OK) {
+        j->next = as->free_jobs;
+        as->free_jobs = j;
+        return st;
+    }
+    j->cb = cb;
+    j->arg = arg;
+    as->in_flight++;
+    drive(j);
+    return EMAUTH_OK;
+}
+
+size_t emauth_async_in_flight(const emauth_async *as)
+{
+    return as->in_flight;
+}
+
+size_t emauth_async_pollfds(emauth_async *as, struct pollfd *fds, size_t max)
+{
+    return as->ares ? ea_ares_pollfds(as->ares, fds, max) : 0;
+}
+
+int emauth_async_timeout(emauth_async *as)
+{
+    return as->ares ? ea_ares_timeout_ms(as->ares) : -1;
+}
+
+emauth_status emauth_async_process(emauth_async *as, const struct pollfd *fds, size_t n)
+{
+    if (as->ares)
+        ea_ares_process(as->ares, fds, n);
+    return EMAUTH_OK;
+}
+
+emauth_status emauth_async_run(emauth_async *as)
+{
+    struct pollfd fds[64];
+    while (as->in_flight > 0) {
+        if (as->ares == NULL || ea_ares_pending(as->ares) == 0)
+            return EMAUTH_ERR_INVALID;   /* checks wait, yet nothing is asked: a bug */
+        size_t n = emauth_async_pollfds(as, fds, 64);
+        if (n > 64)
+            n = 64;
+        if (poll(fds, n, emauth_async_timeout(as)) < 0)
+            continue;   /* EINTR: go round; timeouts are still processed */
+        emauth_async_process(as, fds, n);
+    }
+    return EMAUTH_OK;
+}
+
+void emauth_async_stats(const emauth_async *as, emauth_dns_stats *out)
+{
+    ea_stats_read(&as->stats, out);
+}
