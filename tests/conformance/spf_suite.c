@@ -1,7 +1,7 @@
 /*
  * spf_suite - runs the OpenSPF conformance suites against emauth.
  *
- *   spf_suite [-v] [--backend api|file|cli] [FILTER]
+ *   spf_suite [-v] [--backend api|file|cli|nsd] [FILTER]
  *
  * Reads spf/rfc7208-tests.yml and spf/rfc4408-tests.yml from the directory in
  * $EMAUTH_TESTSUITES (else $EMAUTH_TESTSUITES_DEFAULT). The format is
@@ -12,7 +12,10 @@
  *   api   emauth_spf_check() over the zone built with emauth_zone_add();
  *   file  the same over the master file, loaded by the zone-file parser;
  *   cli   $EMAUTH_BIN spf check --zone MASTER --batch QUERIES --json, the
- *         command's contract as seen from outside.
+ *         command's contract as seen from outside;
+ *   nsd   the same command over live DNS: NSD on loopback serves the master
+ *         file as the root zone (a TIMEOUT name becomes a zone NSD cannot
+ *         load, so it answers SERVFAIL: a temperror, as a timeout is).
  *
  * Every RFC 7208 test must pass. The RFC 4408 suite must pass too, except the
  * tests RFC 7208 changed, listed in rfc4408_changed[] below; such a test must
@@ -34,6 +37,8 @@
 #include <emauth/ip.h>
 #include <emauth/spf.h>
 #include "util/buf.h"
+#include "json.h"
+#include "nsd.h"
 
 #define RECEIVER "receiver.example"
 #define DEFAULT_EXPLANATION "DEFAULT"
@@ -83,13 +88,13 @@ static const suite suites[] = {
 
 /* ---- Run state ------------------------------------------------------------ */
 
-typedef enum backend { BACKEND_API, BACKEND_FILE, BACKEND_CLI } backend;
+typedef enum backend { BACKEND_API, BACKEND_FILE, BACKEND_CLI, BACKEND_NSD } backend;
 
 typedef struct options {
     int verbose;
     const char *filter;
     backend backend;
-    const char *bin;              /* the emauth binary, for BACKEND_CLI */
+    const char *bin;              /* the emauth binary, for BACKEND_CLI and BACKEND_NSD */
 } options;
 
 /* A CLI result line, decoded. */
@@ -108,7 +113,8 @@ typedef struct run {
     yaml_document_t *doc;
     emauth_zone *zone;            /* built with emauth_zone_add() */
     emauth_zone *queried;         /* what the api and file backends ask */
-    ea_buf master;                /* the same zone as a master file */
+    ea_buf master;                /* the same zone as a master file, */
+    ea_buf timeouts;              /* and its TIMEOUT names, one a line */
     cli_result *cli;              /* the cli backend's results, one per test */
     size_t ncli, next_cli;
     unsigned char *changed_seen;  /* one flag per suite->changed entry */
@@ -381,20 +387,31 @@ static int collect_entries(run *r, const yaml_node_t *list, name_entries *out)
     return 0;
 }
 
-/* "$TIMEOUT OWNER": the owner escaped as a record line writes it. */
+/* Notes a TIMEOUT name, escaped as a record line writes its owner. */
 static void add_timeout_line(run *r, const char *owner)
 {
     emauth_dns_rr probe = {.type = EMAUTH_DNS_A};
     size_t mark = r->master.len;
     size_t owner_len = master_line(r, owner, &probe);
-    char field[1024];
-    if (owner_len == 0 || owner_len >= sizeof field) {
-        r->master.len = mark;
-        return;
+    if (owner_len != 0) {
+        ea_buf_append(&r->timeouts, r->master.data + mark, owner_len);
+        ea_buf_putc(&r->timeouts, '\n');
     }
-    memcpy(field, r->master.data + mark, owner_len);
     r->master.len = mark;
-    ea_buf_printf(&r->master, "$TIMEOUT %.*s\n", (int)owner_len, field);
+    if (r->master.data != NULL)
+        r->master.data[mark] = '\0';
+}
+
+/* The scenario's zone as one master file for emauth, with $TIMEOUT lines. */
+static void emauth_zone_text(run *r, ea_buf *out)
+{
+    ea_buf_puts(out, "$TTL 300\n");
+    ea_buf_append(out, r->master.data, r->master.len);
+    for (const char *p = ea_buf_cstr(&r->timeouts); *p;) {
+        const char *nl = strchr(p, '\n');
+        ea_buf_printf(out, "$TIMEOUT %.*s\n", (int)(nl - p), p);
+        p = nl + 1;
+    }
 }
 
 /*
@@ -648,7 +665,7 @@ static void run_test(run *r, const char *name, const yaml_node_t *test, unsigned
         snprintf(o.why, sizeof o.why, "%u zonedata names could not be loaded", zone_bad);
     else if (!is_map(test))
         snprintf(o.why, sizeof o.why, "malformed test");
-    else if ((r->opt->backend == BACKEND_CLI ? cli_outcome(r, &o) : evaluate(r, test, &o, &ev)) == 0)
+    else if ((r->opt->backend >= BACKEND_CLI ? cli_outcome(r, &o) : evaluate(r, test, &o, &ev)) == 0)
         ok = test_passes(r, test, &o);
     judge(r, name, test, &o, ok);
     if (ev != NULL)
@@ -658,71 +675,6 @@ static void run_test(run *r, const char *name, const yaml_node_t *test, unsigned
 /* ---- Scenarios and files ------------------------------------------------------ */
 
 /* ---- The file and cli backends --------------------------------------------------- */
-
-/* Decodes the JSON string at *p (just past its opening quote) into a new C string. */
-static char *json_string(const char **p)
-{
-    ea_buf b;
-    ea_buf_init(&b);
-    const char *s = *p;
-    while (*s && *s != '"') {
-        if (*s != '\\') {
-            ea_buf_putc(&b, *s++);
-            continue;
-        }
-        s++;
-        char c = *s ? *s++ : 0;
-        const char *map = strchr("\"\\/bfnrt", c);
-        if (map != NULL && c != 0) {
-            ea_buf_putc(&b, "\"\\/\b\f\n\r\t"[map - "\"\\/bfnrt"]);
-        } else if (c == 'u') {
-            unsigned v = (unsigned)strtoul((char[5]){s[0], s[1], s[2], s[3], 0}, NULL, 16);
-            s += strlen(s) < 4 ? strlen(s) : 4;
-            if (v < 0x80) {
-                ea_buf_putc(&b, (char)v);
-            } else if (v < 0x800) {
-                ea_buf_putc(&b, (char)(0xc0 | v >> 6));
-                ea_buf_putc(&b, (char)(0x80 | (v & 0x3f)));
-            } else {
-                ea_buf_putc(&b, (char)(0xe0 | v >> 12));
-                ea_buf_putc(&b, (char)(0x80 | (v >> 6 & 0x3f)));
-                ea_buf_putc(&b, (char)(0x80 | (v & 0x3f)));
-            }
-        }
-    }
-    *p = *s ? s + 1 : s;
-    char *out = strdup(ea_buf_cstr(&b));
-    ea_buf_free(&b);
-    return out;
-}
-
-/* The value of "key" in a one-line JSON object: a new string, or NULL for null/absent. */
-static char *json_field(const char *line, const char *key)
-{
-    size_t klen = strlen(key);
-    const char *p = line;
-    int depth = 0;
-    while (*p) {
-        if (*p == '"') {
-            const char *start = ++p;
-            char *str = json_string(&p);
-            int is_key = depth == 1 && *p == ':' && (size_t)(p - start - 1) == klen &&
-                         strncmp(start, key, klen) == 0;
-            free(str);
-            if (is_key) {
-                p++;
-                if (*p != '"')
-                    return NULL;
-                p++;
-                return json_string(&p);
-            }
-            continue;
-        }
-        depth += (*p == '{' || *p == '[') - (*p == '}' || *p == ']');
-        p++;
-    }
-    return NULL;
-}
 
 static void free_cli(run *r)
 {
@@ -763,21 +715,31 @@ static int write_batch(run *r, const yaml_node_t *tests, const char *path)
     return rc;
 }
 
-/* Runs the CLI over the scenario's master file and batch; fills r->cli. */
-static int run_cli(run *r, const yaml_node_t *tests)
+/*
+ * Runs the CLI over the scenario's batch, answering from the master file,
+ * or from server when not NULL; fills r->cli.
+ */
+static int run_cli(run *r, const yaml_node_t *tests, const char *server)
 {
     char dir[] = "/tmp/emauth-suite-XXXXXX", zone[64], batch[64], cmd[512];
     if (mkdtemp(dir) == NULL)
         return -1;
     snprintf(zone, sizeof zone, "%s/zone", dir);
     snprintf(batch, sizeof batch, "%s/batch", dir);
+    ea_buf text, dns;
+    ea_buf_init(&text);
+    ea_buf_init(&dns);
+    emauth_zone_text(r, &text);
+    if (server != NULL)
+        ea_buf_printf(&dns, "--nameserver %s --timeout 2000 --tries 1", server);
+    else
+        ea_buf_printf(&dns, "--zone %s", zone);
     int rc = -1;
-    if (write_text(zone, ea_buf_cstr(&r->master), r->master.len) == 0 &&
-        write_batch(r, tests, batch) == 0) {
+    if (write_text(zone, ea_buf_cstr(&text), text.len) == 0 && write_batch(r, tests, batch) == 0) {
         snprintf(cmd, sizeof cmd,
-                 "'%s' spf check --zone %s --batch %s --json --receiver " RECEIVER
+                 "'%s' spf check %s --batch %s --json --receiver " RECEIVER
                  " --default-explanation " DEFAULT_EXPLANATION,
-                 r->opt->bin, zone, batch);
+                 r->opt->bin, ea_buf_cstr(&dns), batch);
         FILE *out = popen(cmd, "r");
         if (out != NULL) {
             r->cli = calloc(tests->data.mapping.pairs.top - tests->data.mapping.pairs.start + 1,
@@ -786,19 +748,85 @@ static int run_cli(run *r, const yaml_node_t *tests)
             size_t cap = 0;
             while (r->cli != NULL && getline(&line, &cap, out) > 0) {
                 cli_result *c = &r->cli[r->ncli++];
-                c->result = json_field(line, "result");
-                c->explanation = json_field(line, "explanation");
-                c->problem = json_field(line, "error");
+                c->result = test_json_field(line, "result");
+                c->explanation = test_json_field(line, "explanation");
+                c->problem = test_json_field(line, "error");
                 if (c->problem == NULL)
-                    c->problem = json_field(line, "problem");
+                    c->problem = test_json_field(line, "problem");
             }
             free(line);
             rc = pclose(out) == -1 ? -1 : 0;
         }
     }
+    ea_buf_free(&text);
+    ea_buf_free(&dns);
     unlink(zone);
     unlink(batch);
     rmdir(dir);
+    return rc;
+}
+
+/*
+ * 1 when the master file has names below name (escaped, absolute), or
+ * records at it that SPF asks for: type SPF (99) records are never asked
+ * for by an RFC 7208 checker, so losing them changes nothing.
+ */
+static int has_records(const run *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = ea_buf_cstr((ea_buf *)&r->master); (p = strstr(p, name)) != NULL; p += n) {
+        if (p[n] != ' ' || (p != r->master.data && p[-1] != '.' && p[-1] != '\n'))
+            continue;
+        if (p != r->master.data && p[-1] == '.')
+            return 1;   /* a name below it */
+        const char *in = strstr(p, " IN ");
+        if (in == NULL || strncmp(in + 4, "SPF ", 4) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The nsd backend: the master file as NSD's root zone, each TIMEOUT name a
+ * zone of its own with no file (SERVFAIL), then the CLI over live DNS. A
+ * TIMEOUT name with records SPF asks for, or names below it, cannot be such
+ * a zone (they would be lost): it is served as it is, without the timeout.
+ */
+static int run_nsd(run *r, const yaml_node_t *tests)
+{
+    ea_buf root;
+    ea_buf_init(&root);
+    ea_buf_puts(&root, "$ORIGIN .\n$TTL 300\n"
+                       ". SOA ns.emauth-test. hostmaster.emauth-test. 1 3600 600 86400 300\n"
+                       ". NS ns.emauth-test.\n");
+    ea_buf_append(&root, r->master.data, r->master.len);
+    size_t nzones = 1;
+    for (const char *p = ea_buf_cstr(&r->timeouts); *p; p++)
+        nzones += *p == '\n';
+    test_zone_spec *zones = calloc(nzones, sizeof *zones);
+    char *names = strdup(ea_buf_cstr(&r->timeouts));
+    int rc = -1;
+    if (zones != NULL && names != NULL) {
+        zones[0] = (test_zone_spec){".", ea_buf_cstr(&root)};
+        size_t i = 1;
+        for (char *p = names, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+            *nl = '\0';
+            if (!has_records(r, p))
+                zones[i++] = (test_zone_spec){p, NULL};
+            else if (r->opt->verbose)
+                printf("note: %s: %s has records: served without its TIMEOUT\n",
+                       r->file_name, p);
+        }
+        nzones = i;
+        test_nsd nsd;
+        if (test_nsd_start(&nsd, zones, nzones) == 0) {
+            rc = run_cli(r, tests, nsd.server);
+            test_nsd_stop(&nsd);
+        }
+    }
+    free(zones);
+    free(names);
+    ea_buf_free(&root);
     return rc;
 }
 
@@ -811,16 +839,24 @@ static unsigned prepare_backend(run *r, const yaml_node_t *tests)
     case BACKEND_API:
         r->queried = r->zone;
         return 0;
-    case BACKEND_FILE:
+    case BACKEND_FILE: {
+        ea_buf text;
+        ea_buf_init(&text);
+        emauth_zone_text(r, &text);
         r->queried = emauth_zone_new();
-        if (r->queried != NULL &&
-            emauth_zone_load_string(r->queried, ea_buf_cstr(&r->master), r->master.len,
-                                    "scenario.zone", NULL, &err) == EMAUTH_OK)
+        emauth_status st = r->queried == NULL ? EMAUTH_ERR_NOMEM
+                           : emauth_zone_load_string(r->queried, ea_buf_cstr(&text), text.len,
+                                                     "scenario.zone", NULL, &err);
+        ea_buf_free(&text);
+        if (st == EMAUTH_OK)
             return 0;
         printf("FAIL %s: the master file did not load: %s\n", r->file_name, err.message);
         return 1;
+    }
     case BACKEND_CLI:
-        return run_cli(r, tests) == 0 ? 0 : 1;
+        return run_cli(r, tests, NULL) == 0 ? 0 : 1;
+    case BACKEND_NSD:
+        return run_nsd(r, tests) == 0 ? 0 : 1;
     }
     return 1;
 }
@@ -832,7 +868,7 @@ static void run_scenario(run *r, const yaml_node_t *root)
         return;
     r->zone = emauth_zone_new();
     r->master.len = 0;
-    ea_buf_puts(&r->master, "$TTL 300\n");
+    r->timeouts.len = 0;
     unsigned bad = r->zone ? build_zone(r, map_get(r->doc, root, "zonedata")) : 1;
     bad += prepare_backend(r, tests);
     for (yaml_node_pair_t *p = tests->data.mapping.pairs.start; p < tests->data.mapping.pairs.top; p++) {
@@ -905,6 +941,7 @@ static tally run_suite(const options *opt, const suite *s, const char *dir)
     }
     r.changed_seen = calloc(s->nchanged + 1, 1);
     ea_buf_init(&r.master);
+    ea_buf_init(&r.timeouts);
     if (r.changed_seen == NULL || run_documents(&r, f) != 0)
         r.t.failed++;
     else
@@ -912,6 +949,7 @@ static tally run_suite(const options *opt, const suite *s, const char *dir)
     fclose(f);
     free(r.changed_seen);
     ea_buf_free(&r.master);
+    ea_buf_free(&r.timeouts);
     if (r.t.changed)
         printf("%s: %u tests fail as RFC 7208 changed them (counted as passed)\n",
                r.file_name, r.t.changed);
@@ -929,23 +967,23 @@ static const char *suites_dir(void)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [-v] [--backend api|file|cli] [TEST-NAME-SUBSTRING]\n", argv0);
+    fprintf(stderr, "usage: %s [-v] [--backend api|file|cli|nsd] [TEST-NAME-SUBSTRING]\n", argv0);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     options opt = { 0 };
-    static const char *const names[] = {"api", "file", "cli"};
+    static const char *const names[] = {"api", "file", "cli", "nsd"};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) {
             opt.verbose = 1;
         } else if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
             i++;
-            for (opt.backend = BACKEND_API; opt.backend <= BACKEND_CLI; opt.backend++)
+            for (opt.backend = BACKEND_API; opt.backend <= BACKEND_NSD; opt.backend++)
                 if (strcmp(argv[i], names[opt.backend]) == 0)
                     break;
-            if (opt.backend > BACKEND_CLI)
+            if (opt.backend > BACKEND_NSD)
                 return usage(argv[0]);
         } else if (argv[i][0] == '-' || opt.filter != NULL) {
             return usage(argv[0]);
@@ -954,9 +992,13 @@ int main(int argc, char **argv)
         }
     }
     opt.bin = getenv("EMAUTH_BIN");
-    if (opt.backend == BACKEND_CLI && (opt.bin == NULL || *opt.bin == '\0')) {
-        fprintf(stderr, "the cli backend needs EMAUTH_BIN, the emauth binary\n");
+    if (opt.backend >= BACKEND_CLI && (opt.bin == NULL || *opt.bin == '\0')) {
+        fprintf(stderr, "the %s backend needs EMAUTH_BIN, the emauth binary\n", names[opt.backend]);
         return 2;
+    }
+    if (opt.backend == BACKEND_NSD && !test_nsd_available()) {
+        printf("SKIP: nsd is not installed (apt-get install nsd)\n0 passed, 0 failed\n");
+        return 0;
     }
     printf("backend: %s\n", names[opt.backend]);
     const char *dir = suites_dir();
