@@ -54,8 +54,14 @@ run bad_receiver 2 spf check --zone "$ZONE" --ip 192.0.2.1 --receiver "two words
 err_is bad_receiver "emauth: spf check: --receiver must be a host name (see 'emauth spf check --help')"
 
 # Input errors: exit 2.
-run no_zone 2 spf check --ip 192.0.2.1 --mail-from user@example.com
-err_is no_zone "emauth: live DNS is not available yet; use --zone FILE"
+# Without --zone DNS is live: only ever a loopback server here. Port 1 has
+# no server, so the query is refused at once: a temperror, still exit 0.
+run live_refused 0 spf check --nameserver 127.0.0.1:1 --timeout 200 --tries 1 --ip 192.0.2.1 --mail-from user@example.com
+has live_refused.out "temperror: example.com: DNS servfail looking up TXT example.com"
+run bad_nameserver 2 spf check --nameserver 127.0.0.1:70000 --ip 192.0.2.1
+err_is bad_nameserver 'emauth: bad name server "127.0.0.1:70000": expected ADDR, ADDR:PORT or [IPV6]:PORT'
+run bad_timeout 2 spf check --nameserver 127.0.0.1:1 --timeout 0 --ip 192.0.2.1
+has bad_timeout.err "--timeout takes a whole number from 1 to 600000"
 run bad_ip 2 spf check --zone "$ZONE" --ip 192.0.2.300 --mail-from user@example.com
 err_is bad_ip 'emauth: bad IP address "192.0.2.300"'
 run bad_ip_long 2 spf check --zone "$ZONE" --ip "$(printf 'x%.0s' $(seq 100))"
