@@ -8,6 +8,7 @@
 #     `emauth spf check --batch ... --json`, output included, timed 5 times.
 #  3. Optional: pyspf (Debian python3-spf) on the same reference case, its
 #     DNS answered by a stub reading the same zone.
+#  4. Live DNS: 10,000 domains through NSD on loopback (bench/live.sh).
 # Generated files go to bench/out/ (ignored by git).
 set -eu
 
@@ -131,3 +132,8 @@ if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import spf' >/dev/null 2>&1; 
 else
     echo "skipped: pyspf is not installed (Debian: apt-get install python3-spf)"
 fi
+
+echo
+echo "== 4. live DNS: bulk checks against NSD on loopback (bench/live.sh)"
+echo "\$ sh bench/live.sh $BUILD"
+sh bench/live.sh "$BUILD"

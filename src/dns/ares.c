@@ -21,6 +21,7 @@
 
 #define EDNS_PAYLOAD 1232   /* the DNS flag day 2020 size: no IP fragmentation */
 #define MAX_SOCKETS 64
+#define RECV_BUFFER (4 << 20)
 
 struct ea_ares {
     ares_channel channel;
@@ -162,8 +163,11 @@ emauth_status ea_ares_new(const emauth_dns_options *o, ea_ares **out, emauth_err
     opt.ednspsz = EDNS_PAYLOAD;
     opt.sock_state_cb = sock_state;
     opt.sock_state_cb_data = a;
+    /* Hundreds of answers can arrive at once: room for them in the socket
+     * (the kernel caps it at net.core.rmem_max). */
+    opt.socket_receive_buffer_size = RECV_BUFFER;
     int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_EDNSPSZ |
-               ARES_OPT_SOCK_STATE_CB;
+               ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF;
     rc = ares_init_options(&a->channel, &opt, mask);
     if (rc != ARES_SUCCESS) {
         free(a);

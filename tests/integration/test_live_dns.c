@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -253,6 +254,37 @@ static void test_async_shares_questions(void **state)
     emauth_async_free(as);
 }
 
+/* The engine in a caller's own poll loop: pollfds, timeout, process. */
+static void test_async_own_loop(void **state)
+{
+    (void)state;
+    static const char *server;
+    server = nsd.server;
+    emauth_dns_options o = options(&server);
+    emauth_async *as;
+    assert_int_equal(emauth_async_new(&o, &as, NULL), EMAUTH_OK);
+    tally t = {0, 0, 0};
+    emauth_spf_request req;
+    memset(&req, 0, sizeof req);
+    emauth_ip_parse("192.0.2.9", 9, &req.ip, NULL);
+    req.mail_from = "user@alias1.emauth.test";
+    assert_int_equal(emauth_async_spf(as, &req, count, &t, NULL), EMAUTH_OK);
+    assert_int_equal(emauth_async_in_flight(as), 1);
+    int rounds = 0;
+    while (emauth_async_in_flight(as) > 0 && rounds++ < 100) {
+        struct pollfd fds[8];
+        size_t n = emauth_async_pollfds(as, fds, 8);
+        assert_true(n >= 1 && n <= 8);
+        int timeout = emauth_async_timeout(as);
+        assert_true(timeout >= 0 && timeout <= 300);
+        poll(fds, n, timeout);
+        assert_int_equal(emauth_async_process(as, fds, n), EMAUTH_OK);
+    }
+    assert_int_equal(t.pass, 1);   /* alias1 -> alias2 -> spf: ip4:192.0.2.0/24 */
+    assert_int_equal(emauth_async_timeout(as), -1);
+    emauth_async_free(as);
+}
+
 int main(void)
 {
     if (!test_nsd_available()) {
@@ -265,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_servfail_and_refused), cmocka_unit_test(test_black_hole_times_out),
         cmocka_unit_test(test_bad_nameserver_is_named),
         cmocka_unit_test(test_async_shares_questions),
+        cmocka_unit_test(test_async_own_loop),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -110,6 +110,7 @@ static int write_config(const test_nsd *n, const test_zone_spec *zones, size_t n
             "  zonelistfile: \"%s/zone.list\"\n  xfrdir: \"%s\"\n  logfile: \"%s/nsd.log\"\n"
             "  server-count: 1\n  tcp-count: 128\n  verbosity: 1\n  hide-version: yes\n"
             "  round-robin: no\n  minimal-responses: no\n"
+            "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
             "remote-control:\n  control-enable: no\n",
             n->port, n->port, n->dir, n->dir, n->dir, n->dir, n->dir, n->dir);
     for (size_t i = 0; i < nzones; i++)
