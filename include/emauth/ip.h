@@ -36,6 +36,29 @@ int emauth_ip_match(const emauth_ip *a, const emauth_ip *b, unsigned prefix);
 
 #define EMAUTH_IP_TEXT_MAX 46
 
+/* An address range: a network address and a prefix length. */
+typedef struct emauth_cidr {
+    emauth_ip ip;        /* host bits cleared by emauth_cidr_make() and the merge */
+    unsigned prefix;     /* 0-32 or 0-128 */
+} emauth_cidr;
+
+/* ip/prefix with the host bits cleared; prefix is capped at the family's width. */
+emauth_cidr emauth_cidr_make(const emauth_ip *ip, unsigned prefix);
+
+/* 1 when inner lies within outer (same family), else 0. */
+int emauth_cidr_contains(const emauth_cidr *outer, const emauth_cidr *inner);
+
+/*
+ * Sorts v (IPv4 first, then by address and prefix) and merges it in place:
+ * ranges contained in others are dropped and two halves of one range are
+ * joined into it, repeatedly. Returns the new count. The set of addresses
+ * covered is unchanged.
+ */
+size_t emauth_cidr_merge(emauth_cidr *v, size_t n);
+
+/* "192.0.2.0/24" or "2001:db8::/32" into buf; returns the length, like snprintf. */
+size_t emauth_cidr_format(const emauth_cidr *c, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif
