@@ -6,6 +6,7 @@
 #include <emauth/ip.h>
 #include <emauth/dns.h>
 #include <emauth/spf.h>
+#include <emauth/spf_lint.h>
 #include <emauth/async.h>
 
 #define EMAUTH_VERSION "0.1.0"
