@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <emauth/dns.h>
 #include <emauth/spf.h>
+#include <emauth/spf_lint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,6 +56,14 @@ typedef void (*emauth_async_spf_fn)(void *arg, const emauth_spf_result *res);
  * out of memory, and then cb is not called. */
 emauth_status emauth_async_spf(emauth_async *as, const emauth_spf_request *req,
                                emauth_async_spf_fn cb, void *arg, emauth_error *err);
+
+/*
+ * The SPF analyzer (emauth/spf_lint.h) on the engine: the tree of domain's
+ * record. cb gets the report, valid during the call only.
+ */
+typedef void (*emauth_async_lint_fn)(void *arg, const emauth_lint_report *report);
+emauth_status emauth_async_spf_lint(emauth_async *as, const char *domain,
+                                    emauth_async_lint_fn cb, void *arg, emauth_error *err);
 
 /* Checks submitted and not yet completed. */
 size_t emauth_async_in_flight(const emauth_async *as);

@@ -185,6 +185,14 @@ emauth_resolver *emauth_zone_resolver(emauth_zone *zone);
 /* Number of owner names in the zone (for diagnostics and tests). */
 size_t emauth_zone_name_count(const emauth_zone *zone);
 
+/*
+ * Calls fn once per owner name in the zone (canonical text, as queries
+ * match it), in the order the names were first added. The zone must not be
+ * changed from fn.
+ */
+typedef void (*emauth_zone_name_fn)(void *arg, const char *name);
+void emauth_zone_foreach_name(const emauth_zone *zone, emauth_zone_name_fn fn, void *arg);
+
 /* ---- Live DNS (c-ares) ---------------------------------------------------- */
 
 typedef struct emauth_dns_options {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/dns.h"
 #include "cli/spf_check.h"
 #include "util/error.h"
 
@@ -122,22 +123,6 @@ static int valid_receiver(const char *s)
     return 1;
 }
 
-/* A whole number in [min, max] for option name; -1 after the usage error. */
-static int number(const cli_command *cmd, const char *name, const char *value, unsigned long min,
-                  unsigned long max, unsigned *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || v < min || v > max) {
-        cli_usage_error(cmd, "--%s takes a whole number from %lu to %lu, not \"%.40s\"", name,
-                        min, max, value);
-        return -1;
-    }
-    *out = (unsigned)v;
-    return 0;
-}
-
 static int parse_options(const cli_command *cmd, int argc, char **argv, spf_opts *opt)
 {
     cli_args args = {cmd, argc, argv, 0};
@@ -159,10 +144,10 @@ static int parse_options(const cli_command *cmd, int argc, char **argv, spf_opts
         case OPT_TRACE: opt->trace = 1; break;
         case OPT_DEFAULT_EXP: opt->default_exp = value; break;
         case OPT_NAMESERVER: opt->nameservers[opt->nnameservers++] = value; break;
-        case OPT_TIMEOUT: id = number(cmd, "timeout", value, 1, 600000, &opt->timeout_ms); break;
-        case OPT_TRIES: id = number(cmd, "tries", value, 1, 20, &opt->tries); break;
+        case OPT_TIMEOUT: id = cli_number(cmd, "timeout", value, 1, 600000, &opt->timeout_ms); break;
+        case OPT_TRIES: id = cli_number(cmd, "tries", value, 1, 20, &opt->tries); break;
         case OPT_CONCURRENCY:
-            id = number(cmd, "concurrency", value, 1, 100000, &opt->concurrency);
+            id = cli_number(cmd, "concurrency", value, 1, 100000, &opt->concurrency);
             break;
         case OPT_STATS: opt->stats = 1; break;
         case OPT_NO_CACHE: opt->no_cache = 1; break;

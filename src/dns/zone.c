@@ -291,6 +291,13 @@ size_t emauth_zone_name_count(const emauth_zone *zone)
     return zone ? zone->owners : 0;
 }
 
+void emauth_zone_foreach_name(const emauth_zone *zone, emauth_zone_name_fn fn, void *arg)
+{
+    for (size_t i = 0; zone != NULL && i < zone->nnodes; i++)
+        if (zone->nodes[i].owner)
+            fn(arg, zone->nodes[i].name);
+}
+
 static zone_node *zone_find(const emauth_zone *z, const char *name, size_t len, uint32_t h)
 {
     if (z->slots == NULL)

@@ -282,6 +282,31 @@ static void test_parentheses_and_comments(void **state)
     emauth_zone_free(z);
 }
 
+static void collect_name(void *arg, const char *name)
+{
+    char *all = arg;
+    strcat(all, name);
+    strcat(all, ";");
+}
+
+/* Owner names in the order first added; implied parents are not owners. */
+static void test_foreach_name(void **state)
+{
+    (void)state;
+    emauth_zone *z = zone_from("$ORIGIN example.com.\n"
+                               "b.c A 192.0.2.1\n"
+                               "@ TXT \"x\"\n"
+                               "B.C TXT \"y\"\n"
+                               "$TIMEOUT slow\n");
+    char all[256] = "";
+    emauth_zone_foreach_name(z, collect_name, all);
+    assert_string_equal(all, "b.c.example.com;example.com;slow.example.com;");
+    emauth_zone_free(z);
+    all[0] = '\0';
+    emauth_zone_foreach_name(NULL, collect_name, all);
+    assert_string_equal(all, "");
+}
+
 static void test_ttl_and_class_order(void **state)
 {
     (void)state;
@@ -938,6 +963,7 @@ static void test_resolver(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_foreach_name),
         cmocka_unit_test(test_type_and_rcode_names),
         cmocka_unit_test(test_file_types),
         cmocka_unit_test(test_file_directives),
