@@ -60,23 +60,34 @@ static void print_warning(void *arg, const char *msg)
     cli_warnf("%s", msg);
 }
 
-static int load_zone(cli_dns *d)
+emauth_zone *cli_load_zones(const char *const *files, size_t n)
 {
     emauth_error err;
     emauth_error_clear(&err);
-    d->zone = emauth_zone_new();
-    if (d->zone == NULL) {
+    emauth_zone *zone = emauth_zone_new();
+    if (zone == NULL) {
         cli_errorf("out of memory");
-        return -1;
+        return NULL;
     }
-    emauth_zone_set_warn(d->zone, print_warning, NULL);
-    for (size_t i = 0; i < d->nzones; i++) {
-        if (emauth_zone_load_file(d->zone, d->zones[i], NULL, &err) != EMAUTH_OK) {
-            cli_errorf("%s", err.message[0] ? err.message : "cannot load the zone");
-            return -1;
+    emauth_zone_set_warn(zone, print_warning, NULL);
+    for (size_t i = 0; i < n; i++) {
+        emauth_status st = emauth_zone_load_file(zone, files[i], NULL, &err);
+        if (st != EMAUTH_OK) {
+            if (err.message[0] != '\0')
+                cli_errorf("%s", err.message);
+            else
+                cli_errorf("%s: %s", files[i], emauth_status_str(st));
+            emauth_zone_free(zone);
+            return NULL;
         }
     }
-    return 0;
+    return zone;
+}
+
+static int load_zone(cli_dns *d)
+{
+    d->zone = cli_load_zones(d->zones, d->nzones);
+    return d->zone != NULL ? 0 : -1;
 }
 
 static void live_options(const cli_dns *d, emauth_dns_options *o)

@@ -53,6 +53,9 @@ int cli_dns_check(cli_dns *d, const cli_command *cmd);
  */
 emauth_resolver *cli_dns_resolver(cli_dns *d);
 
+/* Loads master files into a new zone, warnings and errors on stderr; NULL after an error. */
+emauth_zone *cli_load_zones(const char *const *files, size_t n);
+
 /* An async engine over the zone, or live. NULL after printing why. */
 emauth_async *cli_dns_async(cli_dns *d);
 

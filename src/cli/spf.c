@@ -220,7 +220,11 @@ int cli_spf_check(const cli_command *cmd, int argc, char **argv)
     spf_worker w;
     spf_worker_init(&w, &opt);
     /* The zone is loaded up front so its errors and warnings come first. */
-    if (spf_worker_setup(&w) != 0) {
+    w.zone = cli_load_zones(opt.zones, opt.nzones);
+    w.owns_zone = 1;
+    if (w.zone == NULL) {
+        rc = CLI_EXIT_USAGE;
+    } else if (spf_worker_setup(&w) != 0) {
         cli_errorf("%s", w.why);
         rc = CLI_EXIT_USAGE;
     } else if (opt.batch != NULL) {

@@ -24,50 +24,12 @@
 
 /* ---- Workers ------------------------------------------------------------------ */
 
-static void print_zone_warning(void *arg, const char *msg)
-{
-    (void)arg;
-    cli_warnf("%s", msg);
-}
-
-/* Loads every --zone file into the zone w owns, warnings to stderr. */
-static int load_zones(spf_worker *w)
-{
-    emauth_error err;
-    emauth_error_clear(&err);
-    w->zone = emauth_zone_new();
-    if (w->zone == NULL) {
-        snprintf(w->why, sizeof w->why, "out of memory");
-        return -1;
-    }
-    w->owns_zone = 1;
-    emauth_zone_set_warn(w->zone, print_zone_warning, NULL);
-    for (size_t i = 0; i < w->opt->nzones; i++) {
-        emauth_status st = emauth_zone_load_file(w->zone, w->opt->zones[i], NULL, &err);
-        if (st != EMAUTH_OK) {
-            if (err.message[0] != '\0')
-                snprintf(w->why, sizeof w->why, "%s", err.message);
-            else
-                snprintf(w->why, sizeof w->why, "%s: %s", w->opt->zones[i],
-                         emauth_status_str(st));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/*
- * Makes w ready: the zone (loaded unless w shares one already) and an
- * evaluator. On failure w->why says why.
- */
 int spf_worker_setup(spf_worker *w)
 {
     if (w->ready || w->broken)
         return w->ready ? 0 : -1;
-    if ((w->zone == NULL && load_zones(w) != 0) || emauth_spf_eval_new(&w->ev) != EMAUTH_OK ||
-        ea_buf_reserve(&w->scratch, 1024) != 0) {
-        if (w->why[0] == '\0')
-            snprintf(w->why, sizeof w->why, "out of memory");
+    if (emauth_spf_eval_new(&w->ev) != EMAUTH_OK || ea_buf_reserve(&w->scratch, 1024) != 0) {
+        snprintf(w->why, sizeof w->why, "out of memory");
         w->broken = 1;
         return -1;
     }

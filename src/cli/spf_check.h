@@ -49,8 +49,7 @@ typedef struct spf_worker {
 } spf_worker;
 
 void spf_worker_init(spf_worker *w, const spf_opts *opt);
-/* Loads the zone (unless w shares one already) and makes the evaluator;
- * on failure w->why says why. */
+/* Makes w's evaluator; on failure w->why says why. */
 int spf_worker_setup(spf_worker *w);
 void spf_worker_free(spf_worker *w);
 
