@@ -16,6 +16,7 @@
 
 #include <emauth/spf.h>
 #include "spf/macro.h"
+#include "spf/names.h"
 #include "spf/record_internal.h"
 #include "spf/reccache.h"
 #include "util/arena.h"
@@ -124,59 +125,6 @@ void emauth_spf_limits_default(emauth_spf_limits *limits)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int ieq_n(const char *a, size_t alen, const char *b, size_t blen)
-{
-    if (alen != blen)
-        return 0;
-    for (size_t i = 0; i < alen; i++) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x + 32);
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y + 32);
-        if (x != y)
-            return 0;
-    }
-    return 1;
-}
-
-/* 1 when name equals domain or is a subdomain of it (case-insensitive). */
-static int within(const char *name, size_t nlen, const char *dom, size_t dlen)
-{
-    if (nlen && name[nlen - 1] == '.')
-        nlen--;
-    if (dlen && dom[dlen - 1] == '.')
-        dlen--;
-    if (nlen == dlen)
-        return ieq_n(name, nlen, dom, dlen);
-    return nlen > dlen && name[nlen - dlen - 1] == '.' &&
-           ieq_n(name + nlen - dlen, dlen, dom, dlen);
-}
-
-/*
- * A name a DNS query can be made for (§4.3): labels of 1..63 bytes, 253
- * bytes in all, a trailing dot allowed. multi: at least two labels.
- */
-static int name_ok(const char *s, size_t len, int multi)
-{
-    if (len && s[len - 1] == '.')
-        len--;
-    if (len == 0 || len > 253)
-        return 0;
-    size_t label = 0, labels = 1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '.') {
-            if (label == 0)
-                return 0;
-            label = 0;
-            labels++;
-        } else if (++label > 63) {
-            return 0;
-        }
-    }
-    return label > 0 && (!multi || labels > 1);
-}
-
 /* The identity domain must also look like a host name: no literals. */
 static int identity_domain_ok(const char *s, size_t len)
 {
@@ -185,7 +133,7 @@ static int identity_domain_ok(const char *s, size_t len)
         if (c <= 0x20 || c >= 0x7f || c == '[' || c == ']' || c == '@')
             return 0;
     }
-    return name_ok(s, len, 1);
+    return ea_name_ok(s, len, 1);
 }
 
 static char *adup(emauth_spf_eval *ev, const char *s, size_t len)
@@ -496,7 +444,7 @@ static emauth_status term_target(emauth_spf_eval *ev, frame *f, const emauth_spf
 /* Phase 2: the term's first question, or its outcome when none can be asked. */
 static emauth_status term_query(emauth_spf_eval *ev, frame *f, const emauth_spf_term *t)
 {
-    int valid = name_ok(f->target, f->target_len, 0);
+    int valid = ea_name_ok(f->target, f->target_len, 0);
     f->phase = 3;
     switch (t->kind) {
     case EMAUTH_SPF_INCLUDE:
@@ -588,7 +536,7 @@ static emauth_status after_terms(emauth_spf_eval *ev, frame *f)
     }
     if (f->phase < 2)
         return term_prepare(ev, f, t);
-    if (!name_ok(f->target, f->target_len, 0)) {
+    if (!ea_name_ok(f->target, f->target_len, 0)) {
         perm_term(ev, f, t, "redirect target is not a valid domain name");
         return EMAUTH_OK;
     }
@@ -638,7 +586,7 @@ static emauth_status exp_step(emauth_spf_eval *ev)
         st = expand(ev, ev->exp_domain, t->spec, t->spec_len, EA_MACRO_DOMAIN, &out, &len);
         if (st != EMAUTH_OK)
             return st;
-        if (!name_ok(out, len, 0)) {
+        if (!ea_name_ok(out, len, 0)) {
             default_explanation(ev);
             return EMAUTH_OK;
         }
@@ -688,17 +636,6 @@ static emauth_status step(emauth_spf_eval *ev)
 
 /* ---- answers ---------------------------------------------------------------- */
 
-static int is_void(const emauth_dns_answer *a)
-{
-    return a->rcode == EMAUTH_DNS_NXDOMAIN || a->rcode == EMAUTH_DNS_NODATA ||
-           (a->rcode == EMAUTH_DNS_OK && a->count == 0);
-}
-
-static int is_error(const emauth_dns_answer *a)
-{
-    return a->rcode == EMAUTH_DNS_SERVFAIL || a->rcode == EMAUTH_DNS_TIMEOUT;
-}
-
 /* A frame without a record: none at the top, permerror under include/redirect. */
 static void no_record(emauth_spf_eval *ev, frame *f, const char *why)
 {
@@ -744,7 +681,7 @@ static emauth_status parse_record(emauth_spf_eval *ev, frame *f, const char *dat
 static emauth_status on_record(emauth_spf_eval *ev, const emauth_dns_answer *a)
 {
     frame *f = &ev->stack[ev->depth - 1];
-    if (is_error(a)) {
+    if (ea_answer_error(a)) {
         dns_error(ev, a);
         return EMAUTH_OK;
     }
@@ -827,14 +764,14 @@ static emauth_status on_term_answer(emauth_spf_eval *ev, const emauth_dns_answer
     frame *f = &ev->stack[ev->depth - 1];
     const emauth_spf_term *t = &f->rec.terms[f->ti];
     int ptr = ev->want == W_PTR || ev->want == W_PTR_ADDR;
-    if (is_error(a) && !ptr) {
+    if (ea_answer_error(a) && !ptr) {
         dns_error(ev, a);
         return EMAUTH_OK;
     }
     switch (ev->want) {
     case W_A:
     case W_EXISTS:
-        if (is_void(a)) {
+        if (ea_answer_void(a)) {
             if (count_void(ev, f, t) == 0)
                 next_term(f);
         } else if (ev->want == W_EXISTS || addr_match(ev, a, t->cidr4, t->cidr6)) {
@@ -845,7 +782,7 @@ static emauth_status on_term_answer(emauth_spf_eval *ev, const emauth_dns_answer
         return EMAUTH_OK;
     case W_MX:
     case W_PTR:
-        if (is_void(a) && count_void(ev, f, t) != 0)
+        if (ea_answer_void(a) && count_void(ev, f, t) != 0)
             return EMAUTH_OK;
         if (ev->want == W_MX && a->rcode == EMAUTH_DNS_OK && a->count > ev->limits.mx_names) {
             char why[96];
@@ -862,13 +799,13 @@ static emauth_status on_term_answer(emauth_spf_eval *ev, const emauth_dns_answer
             /* only names inside the target can match: skip the others' lookups */
             size_t k = 0;
             for (size_t i = 0; i < f->nnames; i++)
-                if (within(f->names[i], strlen(f->names[i]), f->target, f->target_len))
+                if (ea_name_within(f->names[i], strlen(f->names[i]), f->target, f->target_len))
                     f->names[k++] = f->names[i];
             f->nnames = k;
         }
         return EMAUTH_OK;
     default:   /* W_MX_ADDR, W_PTR_ADDR; a DNS error skips a PTR name (§5.5) */
-        if (!is_error(a) && addr_match(ev, a, t->cidr4, t->cidr6)) {
+        if (!ea_answer_error(a) && addr_match(ev, a, t->cidr4, t->cidr6)) {
             frame_done(ev, qualifier_verdict(t->qualifier), t);
             return EMAUTH_OK;
         }
@@ -882,16 +819,16 @@ static emauth_status on_p_answer(emauth_spf_eval *ev, const emauth_dns_answer *a
     pmacro *p = &ev->p;
     if (ev->want == W_P_PTR) {
         p->fetched = 1;
-        if (!is_error(a) &&
+        if (!ea_answer_error(a) &&
             collect_names(ev, a, ev->limits.ptr_names, &p->names, &p->nnames) != 0)
             return EMAUTH_ERR_NOMEM;
         return EMAUTH_OK;
     }
     const char *name = p->names[p->ni++];
-    if (is_error(a) || !addr_match(ev, a, 32, 128))
+    if (ea_answer_error(a) || !addr_match(ev, a, 32, 128))
         return EMAUTH_OK;
     size_t nlen = strlen(name), dlen = strlen(p->domain);
-    int rank = ieq_n(name, nlen, p->domain, dlen) ? 3 : within(name, nlen, p->domain, dlen) ? 2 : 1;
+    int rank = ea_ieq_n(name, nlen, p->domain, dlen) ? 3 : ea_name_within(name, nlen, p->domain, dlen) ? 2 : 1;
     if (rank > p->best_rank) {
         p->best_rank = rank;
         p->best = name;
