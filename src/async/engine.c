@@ -1,7 +1,8 @@
 /*
- * The async engine: sans-I/O evaluations driven over one c-ares channel.
+ * The async engine: sans-I/O machines driven over one c-ares channel.
  *
- * A job is one evaluation. drive() runs it until it needs an answer that
+ * A job is one run of a machine: an SPF evaluation or an SPF analysis,
+ * behind a small table of functions. drive() runs it until it needs an answer that
  * is not at hand: from the cache, or joined to the identical question
  * already in flight, or sent as a new query. When a query's answer comes
  * back it is cached and handed to every job waiting on it, each of which
@@ -20,12 +21,75 @@
 #define INFLIGHT_BUCKETS 4096   /* power of two; chains stay short at any concurrency */
 
 typedef struct job job;
+
+/* What the engine needs of a machine. */
+typedef struct job_ops {
+    emauth_status (*next)(job *j, const emauth_dns_question **q);
+    emauth_status (*answer)(job *j, const emauth_dns_answer *a);
+    void (*complete)(job *j);   /* hands the result to the caller's callback */
+    void (*destroy)(job *j);    /* frees the machine */
+} job_ops;
+
+typedef enum job_kind { JOB_SPF, JOB_LINT, JOB_KINDS } job_kind;
+
 struct job {
     emauth_async *as;
-    emauth_spf_eval *ev;
-    emauth_async_spf_fn cb;
+    job_kind kind;
+    union {
+        emauth_spf_eval *ev;
+        emauth_spf_lint *lint;
+    } m;
+    union {
+        emauth_async_spf_fn spf;
+        emauth_async_lint_fn lint;
+    } cb;
     void *arg;
     job *next;                  /* free list, or the waiters of one question */
+};
+
+static emauth_status spf_next(job *j, const emauth_dns_question **q)
+{
+    return emauth_spf_eval_next(j->m.ev, q);
+}
+
+static emauth_status spf_answer(job *j, const emauth_dns_answer *a)
+{
+    return emauth_spf_eval_answer(j->m.ev, a);
+}
+
+static void spf_complete(job *j)
+{
+    j->cb.spf(j->arg, emauth_spf_eval_result(j->m.ev));
+}
+
+static void spf_destroy(job *j)
+{
+    emauth_spf_eval_free(j->m.ev);
+}
+
+static emauth_status lint_next(job *j, const emauth_dns_question **q)
+{
+    return emauth_spf_lint_next(j->m.lint, q);
+}
+
+static emauth_status lint_answer(job *j, const emauth_dns_answer *a)
+{
+    return emauth_spf_lint_answer(j->m.lint, a);
+}
+
+static void lint_complete(job *j)
+{
+    j->cb.lint(j->arg, emauth_spf_lint_report(j->m.lint));
+}
+
+static void lint_destroy(job *j)
+{
+    emauth_spf_lint_free(j->m.lint);
+}
+
+static const job_ops ops[JOB_KINDS] = {
+    [JOB_SPF] = {spf_next, spf_answer, spf_complete, spf_destroy},
+    [JOB_LINT] = {lint_next, lint_answer, lint_complete, lint_destroy},
 };
 
 /* A question sent to the network, with the jobs waiting for its answer. */
@@ -45,7 +109,7 @@ struct emauth_async {
     emauth_zone *zone;          /* answers at once */
     ea_cache *cache;            /* NULL: no cache, no joining */
     inflight *table[INFLIGHT_BUCKETS];
-    job *free_jobs;
+    job *free_jobs[JOB_KINDS];      /* finished jobs, their machines kept for reuse */
     size_t in_flight;
     int closing;
     ea_stats stats;
@@ -70,13 +134,17 @@ static inflight **find_inflight(emauth_async *as, const emauth_dns_question *q, 
     return pp;
 }
 
+static void release(job *j)
+{
+    j->next = j->as->free_jobs[j->kind];
+    j->as->free_jobs[j->kind] = j;
+}
+
 static void complete(job *j)
 {
-    emauth_async *as = j->as;
-    as->in_flight--;
-    j->cb(j->arg, emauth_spf_eval_result(j->ev));
-    j->next = as->free_jobs;
-    as->free_jobs = j;
+    j->as->in_flight--;
+    ops[j->kind].complete(j);
+    release(j);
 }
 
 static void on_answer(void *arg, const emauth_dns_answer *a, uint32_t ttl, uint64_t elapsed_us);
@@ -123,7 +191,7 @@ static void drive(job *j)
     emauth_async *as = j->as;
     for (;;) {
         const emauth_dns_question *q;
-        emauth_status st = emauth_spf_eval_next(j->ev, &q);
+        emauth_status st = ops[j->kind].next(j, &q);
         if (st != EMAUTH_NEED_DNS) {
             complete(j);   /* on an internal error the result is a temperror saying so */
             return;
@@ -141,13 +209,13 @@ static void drive(job *j)
             a.rcode = EMAUTH_DNS_SERVFAIL;
             a.why = "out of memory";
         }
-        emauth_spf_eval_answer(j->ev, &a);
+        ops[j->kind].answer(j, &a);
     }
 }
 
 static void free_job(job *j)
 {
-    emauth_spf_eval_free(j->ev);
+    ops[j->kind].destroy(j);
     free(j);
 }
 
@@ -176,7 +244,7 @@ static void on_answer(void *arg, const emauth_dns_answer *a, uint32_t ttl, uint6
     /* Every waiter copies what it needs from a before the next is driven. */
     for (job *next; w != NULL; w = next) {
         next = w->next;
-        emauth_spf_eval_answer(w->ev, a);
+        ops[w->kind].answer(w, a);
         drive(w);
     }
     free(f);
@@ -233,47 +301,74 @@ void emauth_async_free(emauth_async *as)
     as->closing = 1;
     ea_ares_free(as->ares);   /* cancels queries: on_answer frees their jobs */
     ea_cache_free(as->cache);
-    for (job *j = as->free_jobs, *next; j != NULL; j = next) {
-        next = j->next;
-        free_job(j);
+    for (int k = 0; k < JOB_KINDS; k++) {
+        for (job *j = as->free_jobs[k], *next; j != NULL; j = next) {
+            next = j->next;
+            free_job(j);
+        }
     }
     free(as);
 }
 
-static job *take_job(emauth_async *as)
+/* A job of this kind: a finished one reused, or a new one with its machine. */
+static job *take_job(emauth_async *as, job_kind kind)
 {
-    job *j = as->free_jobs;
+    job *j = as->free_jobs[kind];
     if (j != NULL) {
-        as->free_jobs = j->next;
+        as->free_jobs[kind] = j->next;
         return j;
     }
     j = calloc(1, sizeof *j);
     if (j == NULL)
         return NULL;
-    if (emauth_spf_eval_new(&j->ev) != EMAUTH_OK) {
+    j->as = as;
+    j->kind = kind;
+    emauth_status st = kind == JOB_SPF ? emauth_spf_eval_new(&j->m.ev)
+                                       : emauth_spf_lint_new(&j->m.lint);
+    if (st != EMAUTH_OK) {
         free(j);
         return NULL;
     }
-    j->as = as;
     return j;
+}
+
+/* Starts j (its machine already started) and runs it as far as it goes. */
+static void launch(job *j, void *arg)
+{
+    j->arg = arg;
+    j->as->in_flight++;
+    drive(j);
 }
 
 emauth_status emauth_async_spf(emauth_async *as, const emauth_spf_request *req,
                                emauth_async_spf_fn cb, void *arg, emauth_error *err)
 {
-    job *j = take_job(as);
+    job *j = take_job(as, JOB_SPF);
     if (j == NULL)
         return ea_error(err, EMAUTH_ERR_NOMEM, 0, 0, "out of memory");
-    emauth_status st = emauth_spf_eval_start(j->ev, req, err);
+    emauth_status st = emauth_spf_eval_start(j->m.ev, req, err);
     if (st != EMAUTH_OK) {
-        j->next = as->free_jobs;
-        as->free_jobs = j;
+        release(j);
         return st;
     }
-    j->cb = cb;
-    j->arg = arg;
-    as->in_flight++;
-    drive(j);
+    j->cb.spf = cb;
+    launch(j, arg);
+    return EMAUTH_OK;
+}
+
+emauth_status emauth_async_spf_lint(emauth_async *as, const char *domain,
+                                    emauth_async_lint_fn cb, void *arg, emauth_error *err)
+{
+    job *j = take_job(as, JOB_LINT);
+    if (j == NULL)
+        return ea_error(err, EMAUTH_ERR_NOMEM, 0, 0, "out of memory");
+    emauth_status st = emauth_spf_lint_start(j->m.lint, domain, NULL, 0, err);
+    if (st != EMAUTH_OK) {
+        release(j);
+        return st;
+    }
+    j->cb.lint = cb;
+    launch(j, arg);
     return EMAUTH_OK;
 }
 

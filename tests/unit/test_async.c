@@ -86,6 +86,38 @@ static void test_bad_request_no_callback(void **state)
     emauth_async_free(NULL);
 }
 
+static void got_report(void *arg, const emauth_lint_report *r)
+{
+    unsigned *lookups = arg;
+    assert_string_equal(r->domain, "example.com");
+    assert_non_null(r->tree);
+    assert_int_equal(r->tree->nchildren, 1);
+    *lookups = r->dns_lookups;
+}
+
+/* The analyzer on the engine: the same walk, driven by the engine. */
+static void test_lint_on_engine(void **state)
+{
+    (void)state;
+    emauth_zone *z = emauth_zone_new();
+    assert_int_equal(emauth_zone_load_string(z, world, sizeof world - 1, "world", NULL, NULL),
+                     EMAUTH_OK);
+    emauth_async *as;
+    assert_int_equal(emauth_async_new_zone(z, &as, NULL), EMAUTH_OK);
+    unsigned lookups = 99;
+    assert_int_equal(emauth_async_spf_lint(as, "example.com", got_report, &lookups, NULL),
+                     EMAUTH_OK);
+    assert_int_equal(lookups, 1);   /* the include */
+    assert_int_equal(emauth_async_in_flight(as), 0);
+    /* finished jobs are reused: a second run gives the same */
+    lookups = 99;
+    assert_int_equal(emauth_async_spf_lint(as, "example.com", got_report, &lookups, NULL),
+                     EMAUTH_OK);
+    assert_int_equal(lookups, 1);
+    emauth_async_free(as);
+    emauth_zone_free(z);
+}
+
 static void test_options_default(void **state)
 {
     (void)state;
@@ -106,6 +138,7 @@ int main(void)
         cmocka_unit_test(test_zone_engine),
         cmocka_unit_test(test_bad_request_no_callback),
         cmocka_unit_test(test_options_default),
+        cmocka_unit_test(test_lint_on_engine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
