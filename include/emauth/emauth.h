@@ -7,6 +7,7 @@
 #include <emauth/dns.h>
 #include <emauth/spf.h>
 #include <emauth/spf_lint.h>
+#include <emauth/spf_edit.h>
 #include <emauth/async.h>
 
 #define EMAUTH_VERSION "0.1.0"
