@@ -47,6 +47,15 @@ typedef struct cli_args {
  */
 int cli_next_option(cli_args *args, const cli_option *options, const char **value);
 
+/*
+ * Like cli_next_option(), and positional arguments too: returns
+ * CLI_POSITIONAL with *value set to one: an argument that does not start
+ * with "--" (so terms like -all are positional), and every argument after
+ * "--". *rest must start at 0; it records that "--" was seen.
+ */
+enum { CLI_POSITIONAL = 999 };
+int cli_next_arg(cli_args *args, const cli_option *options, const char **value, int *rest);
+
 /* Prints "emauth: <area> <verb>: <message>" and the hint to --help; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -54,5 +63,13 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 /* The commands, one module each. */
 int cli_spf_check(const cli_command *cmd, int argc, char **argv);
 extern const char cli_spf_check_help[];
+int cli_spf_lint(const cli_command *cmd, int argc, char **argv);
+extern const char cli_spf_lint_help[];
+int cli_spf_add(const cli_command *cmd, int argc, char **argv);
+extern const char cli_spf_add_help[];
+int cli_spf_flatten(const cli_command *cmd, int argc, char **argv);
+extern const char cli_spf_flatten_help[];
+int cli_spf_authorizes(const cli_command *cmd, int argc, char **argv);
+extern const char cli_spf_authorizes_help[];
 
 #endif

@@ -145,3 +145,16 @@ void cli_dns_free(cli_dns *d)
     free(d->nameservers);
     memset(d, 0, sizeof *d);
 }
+
+const char *cli_bad_domain(const char *d)
+{
+    size_t n = strlen(d);
+    if (n > 0 && d[n - 1] == '.')
+        n--;
+    if (n == 0 || n > 253)
+        return "not a domain name";
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)d[i] <= ' ' || (unsigned char)d[i] >= 0x7f || d[i] == '@')
+            return "not a domain name";
+    return NULL;
+}

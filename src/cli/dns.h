@@ -61,6 +61,12 @@ emauth_async *cli_dns_async(cli_dns *d);
 
 void cli_dns_free(cli_dns *d);
 
+/*
+ * "not a domain name" when d cannot be one we ask DNS about (empty, over
+ * 253 bytes, blanks, control bytes, non-ASCII, '@'); NULL when it can.
+ */
+const char *cli_bad_domain(const char *d);
+
 /* A whole number in [min, max] for --name; -1 after the usage error. */
 int cli_number(const cli_command *cmd, const char *name, const char *value, unsigned long min,
                unsigned long max, unsigned *out);

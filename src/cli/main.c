@@ -20,6 +20,18 @@
 static const cli_command commands[] = {
     {"spf", "check", cli_spf_check,
      "evaluate SPF (RFC 7208) for a client IP, MAIL FROM and HELO", cli_spf_check_help},
+    {"spf", "lint", cli_spf_lint,
+     "analyze a domain's SPF record: the lookup tree, its cost and its problems",
+     cli_spf_lint_help},
+    {"spf", "add", cli_spf_add,
+     "add terms (a provider's include:, an ip4: range) to a domain's SPF record",
+     cli_spf_add_help},
+    {"spf", "flatten", cli_spf_flatten,
+     "resolve a domain's includes into ip4/ip6 ranges that stay within the limits",
+     cli_spf_flatten_help},
+    {"spf", "authorizes", cli_spf_authorizes,
+     "check which domains authorize a sending IP or include (bulk, live DNS)",
+     cli_spf_authorizes_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -216,4 +228,23 @@ int cli_next_option(cli_args *args, const cli_option *options, const char **valu
         return -1;
     }
     return opt->id;
+}
+
+int cli_next_arg(cli_args *args, const cli_option *options, const char **value, int *rest)
+{
+    *value = NULL;
+    if (args->next >= args->argc)
+        return 0;
+    const char *arg = args->argv[args->next];
+    if (!*rest && strcmp(arg, "--") == 0) {
+        *rest = 1;
+        args->next++;
+        return cli_next_arg(args, options, value, rest);
+    }
+    if (*rest || strncmp(arg, "--", 2) != 0) {
+        *value = arg;
+        args->next++;
+        return CLI_POSITIONAL;
+    }
+    return cli_next_option(args, options, value);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/output.h"
+#include "util/error.h"
 
 void cli_out_init(cli_out *o, FILE *fp)
 {
@@ -235,4 +236,9 @@ void cli_warnf(const char *fmt, ...)
     va_start(ap, fmt);
     vmessage("emauth: warning: ", fmt, ap);
     va_end(ap);
+}
+
+const char *cli_quote(char buf[CLI_QUOTE_MAX], const char *s)
+{
+    return ea_quote(buf, CLI_QUOTE_MAX, s, strlen(s), 60);
 }

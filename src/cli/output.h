@@ -94,6 +94,10 @@ void cli_out_ctext(cli_out *o, const char *s);
 /* Starts / ends a colour (nothing when colour is off). */
 void cli_out_colour(cli_out *o, cli_colour c);
 
+/* s for a message: at most 60 bytes, bytes outside printable ASCII as \xHH; in buf. */
+#define CLI_QUOTE_MAX (60 * 4 + 4)
+const char *cli_quote(char buf[CLI_QUOTE_MAX], const char *s);
+
 /* "emauth: " + message + newline on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "emauth: warning: " + message + newline on stderr. */

@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/async_run.h"
 #include "cli/spf_check.h"
 #include "util/error.h"
 
 #define SLOTS_PER_CHECK 4   /* room for finished results behind a slow one */
-#define PROGRESS_EVERY_MS 250
 
 typedef enum { SLOT_FREE, SLOT_WAITING, SLOT_DONE } slot_state;
 
@@ -44,16 +44,8 @@ typedef struct live_run {
     int input_done, read_error, write_error;
     unsigned long lineno;
     off_t in_size;              /* for the ETA, when the batch is a file */
-    int progress;               /* stderr is a terminal */
-    double start, last_progress;
+    cli_progress progress;
 } live_run;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
 
 static void on_result(void *arg, const emauth_spf_result *res)
 {
@@ -149,49 +141,13 @@ static void write_ready(live_run *r)
     }
 }
 
-static void progress(live_run *r, int last)
+/* How much of the batch file has been read, or -1 when unknown (no ETA). */
+static double input_read(live_run *r)
 {
-    double t = now_ms();
-    if (!r->progress || (!last && t - r->last_progress < PROGRESS_EVERY_MS))
-        return;
-    r->last_progress = t;
-    double secs = (t - r->start) / 1000.0;
-    double rate = secs > 0 ? (double)r->next_write / secs : 0;
-    fprintf(stderr, "\r%lu checked, %.0f/s", r->next_write, rate);
-    if (r->in != NULL && r->in_size > 0 && !r->input_done) {
-        off_t at = ftello(r->in);
-        if (at > 0 && rate > 0)
-            fprintf(stderr, ", ETA %.0f s", secs * (double)(r->in_size - at) / (double)at);
-    }
-    fputs(last ? "\n" : "\033[K", stderr);
-}
-
-/* One round of waiting: poll the engine's sockets and handle what came. */
-static void wait_dns(live_run *r)
-{
-    struct pollfd fds[64];
-    size_t n = emauth_async_pollfds(r->as, fds, 64);
-    if (n > 64)
-        n = 64;
-    int timeout = emauth_async_timeout(r->as);
-    if (r->progress && (timeout < 0 || timeout > PROGRESS_EVERY_MS))
-        timeout = PROGRESS_EVERY_MS;
-    if (poll(fds, n, timeout) < 0 && errno != EINTR)
-        return;
-    emauth_async_process(r->as, fds, n);
-}
-
-static void print_stats(const emauth_async *as)
-{
-    emauth_dns_stats s;
-    emauth_async_stats(as, &s);
-    cli_errorf("dns: %llu questions, %llu from the cache, %llu joined a query in flight, "
-               "%llu queries sent, %llu timeouts, %llu failures",
-               (unsigned long long)s.questions, (unsigned long long)s.cache_hits,
-               (unsigned long long)s.joined, (unsigned long long)s.queries,
-               (unsigned long long)s.timeouts, (unsigned long long)s.failures);
-    cli_errorf("dns: latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms",
-               s.latency_ms_p50, s.latency_ms_p90, s.latency_ms_p99, s.latency_ms_max);
+    if (r->in == NULL || r->in_size <= 0 || r->input_done)
+        return -1;
+    off_t at = ftello(r->in);
+    return at > 0 ? (double)at / (double)r->in_size : -1;
 }
 
 static int open_input(live_run *r)
@@ -271,8 +227,7 @@ int spf_run_live(const spf_opts *opt)
     memset(&r, 0, sizeof r);
     r.opt = opt;
     spf_worker_init(&r.w, opt);
-    r.progress = opt->batch != NULL && isatty(STDERR_FILENO);
-    r.start = now_ms();
+    cli_progress_init(&r.progress, opt->batch != NULL);
     if (ea_buf_reserve(&r.w.scratch, 1024) != 0 || open_input(&r) != 0 || make_engine(&r) != 0) {
         free_run(&r);
         return CLI_EXIT_USAGE;
@@ -280,13 +235,13 @@ int spf_run_live(const spf_opts *opt)
     while (!r.input_done || r.next_write < r.next_seq) {
         submit_more(&r);
         write_ready(&r);
-        progress(&r, 0);
+        cli_progress_show(&r.progress, r.next_write, input_read(&r), 0);
         if (emauth_async_in_flight(r.as) > 0)
-            wait_dns(&r);
+            cli_async_wait(r.as, &r.progress);
     }
-    progress(&r, 1);
+    cli_progress_show(&r.progress, r.next_write, 1, 1);
     if (opt->stats)
-        print_stats(r.as);
+        cli_async_print_stats(r.as);
     int rc = exit_code(&r);
     free_run(&r);
     return rc;
