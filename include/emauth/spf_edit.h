@@ -71,6 +71,8 @@ typedef struct emauth_spf_txt {
  *   syntax             the published record does not parse (column is set)
  *   dns-error          the record could not be looked up (servfail, timeout)
  *   conflicting-all    add: an all term other than the record's own
+ *   added-term-error   add: an added term would make the record fail for
+ *                      every receiver (an include with no record, ...)
  *   too-many-lookups   add: the merged record needs more than the limit
  *   not-a-union        flatten: the policy is not a plain union of ranges
  *                      (the analyzer's reason)
@@ -143,7 +145,10 @@ void emauth_spf_editor_free(emauth_spf_editor *e);
  * error or a DNS failure are refused.
  *
  * The merged record is then analyzed (at domain, or with domain NULL a
- * and mx are not resolved): over limits->dns_lookups it is refused with
+ * and mx are not resolved): an error at an added term (an include of a
+ * name without SPF record, a loop, ...) is refused ("added-term-error"),
+ * since receivers would then return permerror for every message; over
+ * limits->dns_lookups it is refused with
  * the count and the costliest includes, unless flatten is set: then it is
  * flattened as emauth_spf_flatten_start() does and publish holds the
  * flattened set.

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <emauth/spf_lint.h>
 #include "spf/edit_internal.h"
@@ -435,9 +436,31 @@ static emauth_status add_warnings(emauth_spf_editor *e, const emauth_lint_report
     return EMAUTH_OK;
 }
 
+/* An error the analyzer found at one of the added terms, or NULL. */
+static const emauth_lint_problem *added_term_error(const emauth_spf_editor *e,
+                                                   const emauth_lint_report *r)
+{
+    for (size_t i = 0; i < r->nproblems; i++) {
+        const emauth_lint_problem *p = &r->problems[i];
+        /* the lookup count has its own refusal, and --flatten fixes it */
+        if (p->severity != EMAUTH_LINT_ERROR || p->term == NULL || p->record != r->record ||
+            strcmp(p->code, "too-many-lookups") == 0)
+            continue;
+        for (size_t k = 0; k < e->res.nadded; k++)
+            if (strcasecmp(p->term, e->res.added[k]) == 0)
+                return p;
+    }
+    return NULL;
+}
+
 static emauth_status finish_add(emauth_spf_editor *e, const emauth_lint_report *r)
 {
     e->res.lookups = r->dns_lookups;
+    const emauth_lint_problem *bad = added_term_error(e, r);
+    if (bad != NULL)
+        return refuse(e, "added-term-error", 0,
+                      arena_printf(&e->arena, "%s: %s: every receiver would then return "
+                                   "permerror", bad->term, bad->message));
     if (r->dns_lookups > e->limits.dns_lookups) {
         emauth_status st = e->flatten ? flatten_report(e, r) : over_limit(e, r);
         return st != EMAUTH_OK || e->stage == ST_DONE ? st : add_warnings(e, r);

@@ -333,6 +333,29 @@ static void test_refusals(void **state)
     teardown(&f);
 }
 
+/* An added term that would break the record is refused; the same term on a
+ * name that does publish SPF is added. */
+static void test_added_term_error(void **state)
+{
+    (void)state;
+    fixture f;
+    setup_with(&f, "$ORIGIN example.\n"
+                   "cust.example.     TXT \"v=spf1 mx -all\"\n"
+                   "cust.example.     MX 10 mx.cust.example.\n"
+                   "mx.cust.example.  A 192.0.2.25\n"
+                   "mailer.example.   TXT \"v=spf1 ip4:198.51.100.0/24 -all\"\n"
+                   "typo.example.     A 192.0.2.1\n");
+    const emauth_spf_edit_result *r = add(&f, "cust.example", NULL, "include:typo.example", 0);
+    assert_string_equal(r->refused, "added-term-error");
+    assert_contains(r->reason, "include:typo.example");
+    assert_contains(r->reason, "permerror");
+    assert_null(r->publish);
+    r = add(&f, "cust.example", NULL, "include:mailer.example", 0);
+    assert_done(r);
+    assert_string_equal(r->merged, "v=spf1 mx include:mailer.example -all");
+    teardown(&f);
+}
+
 /* ---- The lookup limit ------------------------------------------------------------------ */
 
 static const char greedy_zone[] =
@@ -859,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_bad_terms),          cmocka_unit_test(test_published_record),
         cmocka_unit_test(test_no_record),          cmocka_unit_test(test_steps),
         cmocka_unit_test(test_refusals),           cmocka_unit_test(test_over_limit),
+        cmocka_unit_test(test_added_term_error),
         cmocka_unit_test(test_flatten_packing),    cmocka_unit_test(test_flatten_limits),
         cmocka_unit_test(test_flatten_tail),       cmocka_unit_test(test_answer_size),
         cmocka_unit_test(test_drift),              cmocka_unit_test(test_round_trip_flatten),
