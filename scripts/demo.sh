@@ -4,7 +4,9 @@
 # Called by `make demo` as: sh scripts/demo.sh build/emauth examples/example.zone
 # Every check is offline: DNS answers come from the zone file (see the
 # comments in examples/example.zone for who publishes what).
-# Each step prints "# what it shows", the exact command, then its output.
+# Each step prints "# what it shows", the exact command, then its output:
+# spf check for a receiving server, then lint/add/flatten for a domain
+# owner and authorizes for a sending platform.
 # Exit: 0 when every command ran (whatever the verdicts), 1 when one failed,
 # 2 when the binary or the zone is missing.
 #
@@ -45,20 +47,27 @@ quoted() {
     printf '%s' "${out# }"
 }
 
-# step "what this shows" ARGS... : runs $EMAUTH spf check --zone $ZONE ARGS...
-step() {
-    what=$1
-    shift
+# run VERB "what this shows" ARGS... : runs $EMAUTH spf VERB --zone $ZONE ARGS...;
+# expect is the exit status that counts as ran (lint says 1 when it found errors).
+run() {
+    verb=$1
+    expect=$2
+    what=$3
+    shift 3
     steps=$((steps + 1))
     printf '\n# %s\n' "$what"
-    printf '$ %s spf check --zone %s %s\n' "$EMAUTH" "$ZONE" "$(quoted "$@")"
+    printf '$ %s spf %s --zone %s %s\n' "$EMAUTH" "$verb" "$ZONE" "$(quoted "$@")"
     # shellcheck disable=SC2086
-    $WRAP "$EMAUTH" spf check --zone "$ZONE" "$@"
+    $WRAP "$EMAUTH" spf "$verb" --zone "$ZONE" "$@"
     rc=$?
-    if [ "$rc" -ne 0 ]; then
+    if [ "$rc" -ne "$expect" ]; then
         echo "demo: the command above failed (exit $rc)" >&2
         exit 1
     fi
+}
+
+step() {
+    run check 0 "$@"
 }
 
 echo "emauth demo: SPF checks (RFC 7208) against $ZONE, offline."
@@ -98,5 +107,26 @@ step "--header: the Received-SPF and Authentication-Results fields a receiving s
     --ip 203.0.113.66 --mail-from billing@example.org --helo dyn-203-0-113-66.example \
     --receiver mx.example.net --header
 
-printf '\ndemo: %d checks ran.\n' "$steps"
+echo
+echo "A domain owner asks: is my record right, and what does it cost?"
+
+run lint 1 "spf lint: busy.example's include tree, each node with its lookups; the 11th lookup breaks it" \
+    busy.example
+
+run lint 1 "spf lint: the typo in shop.example.net, with a caret under the column" \
+    shop.example.net
+
+run add 0 "spf add: a new sending provider for example.com, merged into the one record, with the line to publish" \
+    example.com include:spf.helpdesk.example
+
+run flatten 0 "spf flatten: busy.example's includes resolved into address ranges that fit the limits" \
+    busy.example
+
+echo
+echo "A sending platform asks: which customer domains let our servers send?"
+
+run authorizes 0 "spf authorizes: does each domain's policy pass mail from 198.51.100.17?" \
+    --ip 198.51.100.17 example.com example.net example.org busy.example
+
+printf '\ndemo: %d commands ran.\n' "$steps"
 exit 0

@@ -123,8 +123,11 @@ emauth_status emauth_spf_lint_run(emauth_spf_lint *l, emauth_resolver *resolver)
  * includes and redirects, merged (adjacent and contained ranges joined),
  * IPv4 first. Fails with EMAUTH_ERR_INVALID, and a reason in err, when the
  * policy is not a plain union (a '-', '~' or '?' term before a '+' one that
- * overlaps it, dynamic terms, an error in the tree): flattening it would
- * change its meaning. *out is malloc'ed; free() it.
+ * overlaps it, dynamic terms, an error in the tree other than
+ * too-many-lookups and void-lookups, a cut tree): flattening it would
+ * change its meaning. The lookup limits do not refuse: fixing them is what
+ * flattening is for. r must come from emauth_spf_lint_report() (it reads
+ * the analyzer's private state behind the nodes). *out is malloc'ed; free() it.
  */
 emauth_status emauth_lint_authorized(const emauth_lint_report *r, emauth_cidr **out, size_t *n,
                                      emauth_error *err);
