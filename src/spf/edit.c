@@ -20,6 +20,7 @@
 #include "spf/edit_internal.h"
 #include "spf/record_internal.h"
 #include "util/buf.h"
+#include "dns/drive.h"
 #include "util/error.h"
 
 /* The longest record a caller may give (the evaluator's default max_record_len). */
@@ -550,20 +551,19 @@ emauth_status emauth_spf_editor_answer(emauth_spf_editor *e, const emauth_dns_an
     }
 }
 
+static emauth_status drive_next(void *m, const emauth_dns_question **q)
+{
+    return emauth_spf_editor_next(m, q);
+}
+
+static emauth_status drive_answer(void *m, const emauth_dns_answer *a)
+{
+    return emauth_spf_editor_answer(m, a);
+}
+
 emauth_status emauth_spf_editor_run(emauth_spf_editor *e, emauth_resolver *resolver)
 {
-    for (;;) {
-        const emauth_dns_question *q;
-        emauth_status st = emauth_spf_editor_next(e, &q);
-        if (st != EMAUTH_NEED_DNS)
-            return st;
-        emauth_dns_answer a;
-        st = resolver->query(resolver, q, &a);
-        if (st == EMAUTH_OK)
-            st = emauth_spf_editor_answer(e, &a);
-        if (st != EMAUTH_OK)
-            return st;
-    }
+    return ea_drive(e, drive_next, drive_answer, resolver);
 }
 
 /* ---- Starting ---------------------------------------------------------------------- */

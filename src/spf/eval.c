@@ -21,6 +21,7 @@
 #include "spf/reccache.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "dns/drive.h"
 #include "util/error.h"
 
 #define MAX_DEPTH 32            /* frames; the lookup limit bounds it far lower */
@@ -1012,23 +1013,19 @@ const emauth_spf_result *emauth_spf_eval_result(const emauth_spf_eval *ev)
     return &ev->res;
 }
 
+static emauth_status drive_next(void *m, const emauth_dns_question **q)
+{
+    return emauth_spf_eval_next(m, q);
+}
+
+static emauth_status drive_answer(void *m, const emauth_dns_answer *a)
+{
+    return emauth_spf_eval_answer(m, a);
+}
+
 emauth_status emauth_spf_eval_run(emauth_spf_eval *ev, emauth_resolver *resolver)
 {
-    const emauth_dns_question *q;
-    emauth_status st;
-    while ((st = emauth_spf_eval_next(ev, &q)) == EMAUTH_NEED_DNS) {
-        emauth_dns_answer a;
-        st = resolver->query(resolver, q, &a);
-        if (st != EMAUTH_OK) {
-            memset(&a, 0, sizeof a);
-            a.rcode = EMAUTH_DNS_SERVFAIL;
-            a.why = emauth_status_str(st);
-        }
-        st = emauth_spf_eval_answer(ev, &a);
-        if (st != EMAUTH_OK)
-            return st;
-    }
-    return st;
+    return ea_drive(ev, drive_next, drive_answer, resolver);
 }
 
 emauth_status emauth_spf_check(emauth_resolver *resolver, const emauth_spf_request *req,

@@ -13,6 +13,7 @@
 
 #include "spf/lint_internal.h"
 #include "spf/names.h"
+#include "dns/drive.h"
 #include "util/error.h"
 
 /* ---- codes ---------------------------------------------------------------- */
@@ -466,25 +467,19 @@ const emauth_lint_report *emauth_spf_lint_report(const emauth_spf_lint *l)
     return &l->rep;
 }
 
+static emauth_status drive_next(void *m, const emauth_dns_question **q)
+{
+    return emauth_spf_lint_next(m, q);
+}
+
+static emauth_status drive_answer(void *m, const emauth_dns_answer *a)
+{
+    return emauth_spf_lint_answer(m, a);
+}
+
 emauth_status emauth_spf_lint_run(emauth_spf_lint *l, emauth_resolver *resolver)
 {
-    const emauth_dns_question *q;
-    emauth_status st;
-    if (resolver == NULL)
-        return EMAUTH_ERR_INVALID;
-    while ((st = emauth_spf_lint_next(l, &q)) == EMAUTH_NEED_DNS) {
-        emauth_dns_answer a;
-        st = resolver->query(resolver, q, &a);
-        if (st != EMAUTH_OK) {
-            memset(&a, 0, sizeof a);
-            a.rcode = EMAUTH_DNS_SERVFAIL;
-            a.why = emauth_status_str(st);
-        }
-        st = emauth_spf_lint_answer(l, &a);
-        if (st != EMAUTH_OK)
-            return st;
-    }
-    return st;
+    return ea_drive(l, drive_next, drive_answer, resolver);
 }
 
 /* ---- authorized ranges -------------------------------------------------------------- */
