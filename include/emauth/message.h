@@ -1,0 +1,60 @@
+/*
+ * emauth/message.h - an RFC 5322 message, pushed in pieces of any size.
+ *
+ * The parser splits header fields from the body and hands them out as
+ * they complete: each header field whole (folding kept, line ends as
+ * CRLF, without its final CRLF), then the end of the header, then the
+ * body in chunks (bare LF turned into CRLF, as MTAs do before hashing).
+ * It keeps only the field being read, so memory stays bounded for any
+ * message size. The same callbacks fit a milter, which delivers fields
+ * and body chunks itself.
+ */
+#ifndef EMAUTH_MESSAGE_H
+#define EMAUTH_MESSAGE_H
+
+#include <stddef.h>
+#include <emauth/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct emauth_msg_callbacks {
+    /* One header field: field[0..len), its name field[0..name_len). */
+    emauth_status (*header)(void *arg, const char *field, size_t len, size_t name_len);
+    /* After the last field (also for a message without a body). */
+    emauth_status (*end_of_header)(void *arg);
+    /* Body bytes, CRLF line ends; called any number of times. */
+    emauth_status (*body)(void *arg, const char *chunk, size_t len);
+} emauth_msg_callbacks;
+
+typedef struct emauth_msg_limits {
+    size_t field_bytes;      /* one header field, folding included (65536) */
+    size_t fields;           /* header fields (1000) */
+    size_t header_bytes;     /* the whole header (1 MiB) */
+} emauth_msg_limits;
+
+void emauth_msg_limits_default(emauth_msg_limits *l);
+
+typedef struct emauth_msg emauth_msg;
+
+/* cb and arg are kept; limits NULL = defaults. */
+emauth_status emauth_msg_new(const emauth_msg_callbacks *cb, void *arg,
+                             const emauth_msg_limits *limits, emauth_msg **out);
+void emauth_msg_free(emauth_msg *m);
+
+/*
+ * Feeds len bytes. A callback's non-OK status stops the parser and is
+ * returned. A header line that is not a field (no colon, a name with
+ * bytes outside 33-126), a field or header over its limit, are
+ * EMAUTH_ERR_SYNTAX / EMAUTH_ERR_LIMIT with err naming the line.
+ */
+emauth_status emauth_msg_push(emauth_msg *m, const char *data, size_t len, emauth_error *err);
+
+/* The end of the message: completes a last field or line. */
+emauth_status emauth_msg_finish(emauth_msg *m, emauth_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
