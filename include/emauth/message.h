@@ -8,6 +8,12 @@
  * It keeps only the field being read, so memory stays bounded for any
  * message size. The same callbacks fit a milter, which delivers fields
  * and body chunks itself.
+ *
+ * Details: an mbox "From " line as the very first line is skipped; blanks
+ * before a field's colon are accepted (obsolete RFC 5322 syntax) and left
+ * out of name_len; a bare CR is ordinary text; a body chunk never ends
+ * between CR and LF; any callback may be NULL; after an error the parser
+ * stays stopped and returns the same status.
  */
 #ifndef EMAUTH_MESSAGE_H
 #define EMAUTH_MESSAGE_H

@@ -35,10 +35,9 @@ typedef struct ea_body_hash {
     uint64_t limit;          /* canonical bytes to hash at most (l=), or EA_BODY_NOLIMIT */
     uint64_t hashed;         /* canonical bytes hashed */
     uint64_t length;         /* canonical body length (all of it, past the limit too) */
-    uint64_t empty_lines;    /* CRLFs held back: trailing empty lines */
+    uint64_t empty_lines;    /* line ends held back: they are dropped if only empty lines follow */
     int wsp;                 /* relaxed: a blank run held back */
     int cr;                  /* the last chunk ended in CR */
-    int line_empty;          /* nothing but held-back blanks since the last CRLF */
     unsigned char buf[4096]; /* canonical bytes waiting for one EVP_DigestUpdate */
     size_t nbuf;
 } ea_body_hash;
