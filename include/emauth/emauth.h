@@ -9,6 +9,8 @@
 #include <emauth/spf_lint.h>
 #include <emauth/spf_edit.h>
 #include <emauth/async.h>
+#include <emauth/message.h>
+#include <emauth/dkim.h>
 
 #define EMAUTH_VERSION "0.1.0"
 
