@@ -159,7 +159,11 @@ typedef struct emauth_dkim_sign_options {
 
 typedef struct emauth_dkim_signer emauth_dkim_signer;
 
-/* One signature per element of opts (several keys at once: RSA + Ed25519). */
+/*
+ * One signature per element of opts (several keys at once: RSA + Ed25519),
+ * for one message. The signer takes its own reference to each key: the
+ * caller may free its keys once the signer exists.
+ */
 emauth_status emauth_dkim_signer_new(const emauth_dkim_sign_options *opts, size_t n,
                                      emauth_dkim_signer **out, emauth_error *err);
 void emauth_dkim_signer_free(emauth_dkim_signer *s);
