@@ -71,5 +71,13 @@ int cli_spf_flatten(const cli_command *cmd, int argc, char **argv);
 extern const char cli_spf_flatten_help[];
 int cli_spf_authorizes(const cli_command *cmd, int argc, char **argv);
 extern const char cli_spf_authorizes_help[];
+int cli_dkim_verify(const cli_command *cmd, int argc, char **argv);
+extern const char cli_dkim_verify_help[];
+int cli_dkim_sign(const cli_command *cmd, int argc, char **argv);
+extern const char cli_dkim_sign_help[];
+int cli_dkim_keygen(const cli_command *cmd, int argc, char **argv);
+extern const char cli_dkim_keygen_help[];
+int cli_dkim_lint(const cli_command *cmd, int argc, char **argv);
+extern const char cli_dkim_lint_help[];
 
 #endif

@@ -32,6 +32,16 @@ static const cli_command commands[] = {
     {"spf", "authorizes", cli_spf_authorizes,
      "check which domains authorize a sending IP or include (bulk, live DNS)",
      cli_spf_authorizes_help},
+    {"dkim", "verify", cli_dkim_verify,
+     "verify a message's DKIM signatures (RFC 6376, RFC 8463)", cli_dkim_verify_help},
+    {"dkim", "sign", cli_dkim_sign,
+     "sign a message: DKIM-Signature fields (RSA, Ed25519, several at once)", cli_dkim_sign_help},
+    {"dkim", "keygen", cli_dkim_keygen,
+     "generate a DKIM key: the private key file and the record to publish",
+     cli_dkim_keygen_help},
+    {"dkim", "lint", cli_dkim_lint,
+     "check a published DKIM key record (and that it matches a private key)",
+     cli_dkim_lint_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
