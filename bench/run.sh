@@ -137,3 +137,8 @@ echo
 echo "== 4. live DNS: bulk checks against NSD on loopback (bench/live.sh)"
 echo "\$ sh bench/live.sh $BUILD"
 sh bench/live.sh "$BUILD"
+
+echo
+echo "== 5. DKIM: openssl speed, in-process verification, libopendkim, 100 MB memory"
+echo "\$ sh bench/dkim.sh $BUILD"
+sh bench/dkim.sh "$BUILD"
