@@ -6,7 +6,8 @@
 # comments in examples/example.zone for who publishes what).
 # Each step prints "# what it shows", the exact command, then its output:
 # spf check for a receiving server, then lint/add/flatten for a domain
-# owner and authorizes for a sending platform.
+# owner and authorizes for a sending platform, then DKIM keygen, sign,
+# verify and lint.
 # Exit: 0 when every command ran (whatever the verdicts), 1 when one failed,
 # 2 when the binary or the zone is missing.
 #
@@ -127,6 +128,54 @@ echo "A sending platform asks: which customer domains let our servers send?"
 
 run authorizes 0 "spf authorizes: does each domain's policy pass mail from 198.51.100.17?" \
     --ip 198.51.100.17 example.com example.net example.org busy.example
+
+echo
+echo "A sending platform signs a customer's mail; the receiver verifies it (DKIM)."
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/emauth-demo-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# dk "what this shows" IN OUT ARGS... : runs $EMAUTH dkim ARGS... with
+# standard input from IN and standard output to OUT ("-" = none / shown).
+dk() {
+    what=$1
+    in=$2
+    out=$3
+    shift 3
+    steps=$((steps + 1))
+    printf '\n# %s\n' "$what"
+    printf '$ %s dkim %s%s%s\n' "$EMAUTH" "$(quoted "$@")" \
+        "$([ "$in" = - ] || printf ' < %s' "$in")" "$([ "$out" = - ] || printf ' > %s' "$out")"
+    # shellcheck disable=SC2086
+    $WRAP "$EMAUTH" dkim "$@" <"$([ "$in" = - ] && echo /dev/null || echo "$in")" \
+        >"$([ "$out" = - ] && echo /dev/stdout || echo "$out")"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "demo: the command above failed (exit $rc)" >&2
+        exit 1
+    fi
+}
+
+dk "dkim keygen: a new Ed25519 key for example.com, and what to publish at s2026._domainkey.example.com" \
+    - "$TMP/keygen.out" keygen --domain example.com --selector s2026 --type ed25519 \
+    --out "$TMP/s2026.private"
+cat "$TMP/keygen.out"
+sed -n 2p "$TMP/keygen.out" >"$TMP/keys.zone"   # the master-file line, "published"
+
+dk "dkim sign: the message with its DKIM-Signature field first (relaxed/relaxed, From signed twice)" \
+    examples/message.eml "$TMP/signed.eml" sign --key "$TMP/s2026.private" \
+    --domain example.com --selector s2026
+sed -n '1,/^From:/p' "$TMP/signed.eml"
+
+dk "dkim verify: the receiver fetches the key and checks the signature" \
+    "$TMP/signed.eml" - verify --zone "$ZONE" --zone "$TMP/keys.zone"
+
+dk "dkim lint: the RSA key example.com already publishes at cc._domainkey.example.com" \
+    - - lint example.com --selector cc --zone "$ZONE"
+
+sed 's/quarterly report/annual report/' "$TMP/signed.eml" >"$TMP/tampered.eml"
+dk "dkim verify: one word of the body changed on the way: the body hash no longer matches" \
+    "$TMP/tampered.eml" - verify --zone "$ZONE" --zone "$TMP/keys.zone" --json
 
 printf '\ndemo: %d commands ran.\n' "$steps"
 exit 0
