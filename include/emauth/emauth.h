@@ -11,6 +11,8 @@
 #include <emauth/async.h>
 #include <emauth/message.h>
 #include <emauth/dkim.h>
+#include <emauth/dmarc.h>
+#include <emauth/authres.h>
 
 #define EMAUTH_VERSION "0.1.0"
 

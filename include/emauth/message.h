@@ -60,6 +60,28 @@ emauth_status emauth_msg_push(emauth_msg *m, const char *data, size_t len, emaut
 /* The end of the message: completes a last field or line. */
 emauth_status emauth_msg_finish(emauth_msg *m, emauth_error *err);
 
+/* ---- The RFC 5322.From address (RFC 5322 §3.4, §3.6.2; DMARC RFC 9989 §4.4) ---- */
+
+typedef struct emauth_from {
+    char *address;           /* local-part@domain, as written (quotes kept), malloc'ed */
+    char *domain;            /* the domain, lower-cased, no trailing dot, malloc'ed */
+} emauth_from;
+
+/*
+ * The single author address of a message, from the values of all its From
+ * fields (field bodies after the colon, folding allowed). Exactly one From
+ * field holding exactly one mailbox is accepted: display names (quoted or
+ * not, with encoded words, with "<...>" inside quotes or comments),
+ * comments anywhere, quoted local parts, angle addresses, and obsolete
+ * forms are understood; no From, several From fields, a group, several
+ * mailboxes, an address without a domain, a domain literal or a malformed
+ * address are EMAUTH_ERR_SYNTAX with err saying which. Never a partial or
+ * guessed address. Free with emauth_from_free().
+ */
+emauth_status emauth_from_extract(const char *const *values, const size_t *lens, size_t n,
+                                  emauth_from *out, emauth_error *err);
+void emauth_from_free(emauth_from *f);
+
 #ifdef __cplusplus
 }
 #endif
