@@ -2,10 +2,10 @@
  * DKIM canonicalization (RFC 6376 §3.4) and the streaming body hash; see
  * canon.h.
  *
- * Body, both algorithms. Canonical bytes reach the digest through one
- * function, hash_out(), which counts them all (length), hashes at most
- * l= of them (hashed) and gathers small pieces in h->buf so that
- * EVP_DigestUpdate sees large ones. Line ends are held back: every CRLF is
+ * Body, both algorithms. Canonical bytes reach the digest through
+ * hash_out(), which gathers small pieces in h->buf so that
+ * EVP_DigestUpdate sees large ones, and digest(), which counts them all
+ * (length) and hashes at most l= of them (hashed). Line ends are held back: every CRLF is
  * counted in h->empty_lines and written only when content follows, so
  * trailing empty lines vanish without lookahead. At the end a body that
  * had content gets one CRLF (the end of its last line, or the CRLF both
@@ -57,16 +57,8 @@ int ea_canon_parse(const char *s, size_t len)
 
 /* ---- canonical bytes to the digest ----------------------------------- */
 
-static void flush(ea_body_hash *h)
-{
-    if (h->nbuf > 0) {
-        /* SHA updates cannot fail once the context is initialised. */
-        EVP_DigestUpdate(h->md, h->buf, h->nbuf);
-        h->nbuf = 0;
-    }
-}
-
-static void hash_out(ea_body_hash *h, const char *s, size_t n)
+/* Canonical bytes to the digest: all counted (length), at most l= hashed. */
+static void digest(ea_body_hash *h, const void *s, size_t n)
 {
     h->length += n;
     if (h->hashed >= h->limit)
@@ -74,10 +66,29 @@ static void hash_out(ea_body_hash *h, const char *s, size_t n)
     if (n > h->limit - h->hashed)
         n = (size_t)(h->limit - h->hashed);
     h->hashed += n;
+    /* SHA updates cannot fail once the context is initialised. */
+    EVP_DigestUpdate(h->md, s, n);
+}
+
+static void flush(ea_body_hash *h)
+{
+    if (h->nbuf > 0) {
+        digest(h, h->buf, h->nbuf);
+        h->nbuf = 0;
+    }
+}
+
+/*
+ * Canonical bytes out. Most are short runs between blanks: they are
+ * gathered in h->buf with no more than a copy, the counting and the l= cut
+ * left to flush().
+ */
+static inline void hash_out(ea_body_hash *h, const char *s, size_t n)
+{
     if (n > sizeof h->buf - h->nbuf) {
         flush(h);
         if (n >= sizeof h->buf / 2) {
-            EVP_DigestUpdate(h->md, s, n);
+            digest(h, s, n);
             return;
         }
     }
@@ -100,7 +111,7 @@ static void put_held_lines(ea_body_hash *h)
 }
 
 /* Content of a line: held line ends and blanks go first. */
-static void content(ea_body_hash *h, const char *s, size_t n)
+static inline void content(ea_body_hash *h, const char *s, size_t n)
 {
     if (n == 0)
         return;
@@ -108,7 +119,10 @@ static void content(ea_body_hash *h, const char *s, size_t n)
         put_held_lines(h);
     if (h->wsp) {
         h->wsp = 0;
-        hash_out(h, " ", 1);
+        if (h->nbuf < sizeof h->buf)
+            h->buf[h->nbuf++] = ' ';
+        else
+            hash_out(h, " ", 1);
     }
     hash_out(h, s, n);
 }
@@ -165,17 +179,54 @@ static uint64_t lanes_sp(uint64_t x)
 }
 
 #if defined(__SSE2__)
-/* scan() sixteen bytes at a time: the same test as the word version below. */
+static __m128i load16(const unsigned char *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* 0xff in each lane of x holding 0x00-0x20. */
+static __m128i upto_sp16(__m128i x)
+{
+    return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);
+}
+
+/*
+ * The stops among the sixteen bytes at p + i (p[i - 2 .. i + 18) readable):
+ * the bytes at or below SP, less a single SP before a byte above SP, and
+ * less a CRLF between two bytes above SP (the end of a line of text
+ * followed by more text, already canonical: the caller's CRLF test, with
+ * the byte before the CR in the run). An LF lane is only skipped with the
+ * CR before it, so i must not point inside a CRLF.
+ */
+static unsigned stops16(const unsigned char *p, size_t i)
+{
+    __m128i xm2 = load16(p + i - 2), xm1 = load16(p + i - 1), x0 = load16(p + i);
+    __m128i x1 = load16(p + i + 1), x2 = load16(p + i + 2);
+    __m128i upto0 = upto_sp16(x0), upto1 = upto_sp16(x1);
+    __m128i text_m1 = _mm_andnot_si128(upto_sp16(xm1), _mm_set1_epi8(-1));
+    __m128i single = _mm_andnot_si128(upto1, _mm_cmpeq_epi8(x0, _mm_set1_epi8(' ')));
+    __m128i cr = _mm_and_si128(_mm_cmpeq_epi8(x0, _mm_set1_epi8('\r')),
+                               _mm_cmpeq_epi8(x1, _mm_set1_epi8('\n')));
+    cr = _mm_andnot_si128(upto_sp16(x2), _mm_and_si128(cr, text_m1));
+    __m128i lf = _mm_and_si128(_mm_cmpeq_epi8(x0, _mm_set1_epi8('\n')),
+                               _mm_cmpeq_epi8(xm1, _mm_set1_epi8('\r')));
+    lf = _mm_andnot_si128(upto_sp16(xm2), _mm_andnot_si128(upto1, lf));
+    __m128i skip = _mm_or_si128(single, _mm_or_si128(cr, lf));
+    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(skip, upto0));
+}
+
+/* scan() sixteen bytes at a time; from i >= 2, so that p[i - 2] is there. */
 static size_t scan_wide(const unsigned char *p, size_t i, size_t n)
 {
-    const __m128i sp = _mm_set1_epi8(0x20);
-    while (n - i > 16) {
-        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
-        __m128i upto0 = _mm_cmpeq_epi8(_mm_min_epu8(x0, sp), x0);
-        __m128i upto1 = _mm_cmpeq_epi8(_mm_min_epu8(x1, sp), x1);
-        __m128i single = _mm_andnot_si128(upto1, _mm_cmpeq_epi8(x0, sp));
-        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(single, upto0));
+    if (i < 2 && n > 2) {
+        /* The first two bytes, as the byte loop of scan() would. */
+        while (i < 2 && (p[i] > 0x20 || (p[i] == ' ' && p[i + 1] > 0x20)))
+            i += p[i] > 0x20 ? 1 : 2;
+        if (i < 2)
+            return i;
+    }
+    while (n - i > 18) {
+        unsigned mask = stops16(p, i);
         if (mask != 0)
             return i + (size_t)__builtin_ctz(mask);
         i += 16;
@@ -193,7 +244,7 @@ static size_t scan(const unsigned char *p, size_t i, size_t n)
 {
 #if defined(__SSE2__)
     i = scan_wide(p, i, n);
-    if (n - i > 16)
+    if (n - i > 18)
         return i;   /* found */
 #endif
     while (n - i > 8) {
@@ -311,6 +362,7 @@ emauth_status ea_body_hash_final(ea_body_hash *h, unsigned char *out, unsigned *
     }
     h->wsp = 0;
     h->empty_lines = 0;
+    flush(h);            /* so that length counts every byte */
     if (h->length > 0 || h->canon == EA_CANON_SIMPLE)
         hash_out(h, "\r\n", 2);
     flush(h);

@@ -34,7 +34,8 @@ typedef struct ea_body_hash {
     EVP_MD_CTX *md;
     uint64_t limit;          /* canonical bytes to hash at most (l=), or EA_BODY_NOLIMIT */
     uint64_t hashed;         /* canonical bytes hashed */
-    uint64_t length;         /* canonical body length (all of it, past the limit too) */
+    uint64_t length;         /* canonical body length (all of it, past the limit too): final once
+                                ea_body_hash_final() returned; bytes in buf not yet counted */
     uint64_t empty_lines;    /* line ends held back: they are dropped if only empty lines follow */
     int wsp;                 /* relaxed: a blank run held back */
     int cr;                  /* the last chunk ended in CR */

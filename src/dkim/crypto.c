@@ -198,14 +198,20 @@ static EVP_PKEY_CTX *rsa_ctx(ea_dkim_alg alg, EVP_PKEY *key, int (*init)(EVP_PKE
     return ctx;
 }
 
+/* 0 or negative from EVP_PKEY_verify: a wrong signature (bad length or padding included). */
+static int rsa_verify_with(EVP_PKEY_CTX *ctx, const unsigned char *digest, size_t digest_len,
+                           const unsigned char *sig, size_t sig_len)
+{
+    return EVP_PKEY_verify(ctx, sig, sig_len, digest, digest_len) == 1;
+}
+
 static int rsa_verify(ea_dkim_alg alg, EVP_PKEY *pub, const unsigned char *digest,
                       size_t digest_len, const unsigned char *sig, size_t sig_len)
 {
     EVP_PKEY_CTX *ctx = rsa_ctx(alg, pub, EVP_PKEY_verify_init);
     if (ctx == NULL)
         return -1;
-    /* 0 or negative: a wrong signature (bad length or padding included). */
-    int ok = EVP_PKEY_verify(ctx, sig, sig_len, digest, digest_len) == 1;
+    int ok = rsa_verify_with(ctx, digest, digest_len, sig, sig_len);
     EVP_PKEY_CTX_free(ctx);
     return ok;
 }
@@ -231,6 +237,30 @@ int ea_dkim_verify(ea_dkim_alg alg, EVP_PKEY *pub, const unsigned char *digest,
     int ok = alg == EA_DKIM_ED25519_SHA256
                  ? ed25519_verify(pub, digest, digest_len, sig, sig_len)
                  : rsa_verify(alg, pub, digest, digest_len, sig, sig_len);
+    ERR_clear_error();
+    return ok;
+}
+
+EVP_PKEY_CTX *ea_dkim_verify_ctx_new(ea_dkim_alg alg, EVP_PKEY *pub)
+{
+    if (alg == EA_DKIM_ED25519_SHA256 || pub == NULL || !EVP_PKEY_is_a(pub, "RSA"))
+        return NULL;
+    EVP_PKEY_CTX *ctx = rsa_ctx(alg, pub, EVP_PKEY_verify_init);
+    ERR_clear_error();
+    return ctx;
+}
+
+/*
+ * EVP_PKEY_verify leaves an initialised context as it found it (openssl
+ * speed relies on that too), so one context serves every signature.
+ */
+int ea_dkim_verify_ctx(EVP_PKEY_CTX *ctx, ea_dkim_alg alg, const unsigned char *digest,
+                       size_t digest_len, const unsigned char *sig, size_t sig_len)
+{
+    if (ctx == NULL || alg == EA_DKIM_ED25519_SHA256 ||
+        digest_len != (size_t)EVP_MD_get_size(ea_dkim_alg_md(alg)))
+        return -1;
+    int ok = rsa_verify_with(ctx, digest, digest_len, sig, sig_len);
     ERR_clear_error();
     return ok;
 }
