@@ -24,8 +24,9 @@ extern "C" {
  * (no final CRLF) into *out (malloc'ed, NUL-terminated), folded at 78
  * columns: spf with smtp.mailfrom or smtp.helo (emauth_spf_authres());
  * one dkim entry per signature with header.d, header.s and header.b (the
- * first 8 characters of b=, RFC 6008), a reason comment for fail and
- * errors; dmarc with header.from and policy.dmarc (the policy applied).
+ * first 8 characters of b=, RFC 6008), reason="..." for any result
+ * but pass; dmarc with header.from and, for pass and fail, policy.dmarc
+ * (the policy applied), reason="..." for temperror and permerror.
  * Any part may be absent (spf NULL, ndkim 0: "dkim=none", dmarc NULL);
  * with nothing at all: "AUTHSERV-ID; none". Values that need it are
  * quoted; nothing from the message can add a line or a field.
