@@ -72,3 +72,34 @@ const char *cli_dkim_key_type(emauth_dkim_key_type t)
 {
     return t == EMAUTH_DKIM_ED25519 ? "ed25519" : "rsa";
 }
+
+void cli_dkim_json(cli_out *o, const emauth_dkim_result *r)
+{
+    static const emauth_dkim_result none = {.reason = "no DKIM signature"};
+    const emauth_dkim_result *x = r != NULL ? r : &none;
+    cli_out_lit(o, "{\"domain\":");
+    cli_out_json_cstr(o, x->domain);
+    cli_out_json_key(o, "selector");
+    cli_out_json_cstr(o, x->selector);
+    cli_out_json_key(o, "algorithm");
+    cli_out_json_cstr(o, x->algorithm);
+    cli_out_json_key(o, "result");
+    cli_out_json_cstr(o, r != NULL ? emauth_dkim_verdict_name(r->verdict) : "none");
+    cli_out_json_key(o, "reason");
+    cli_out_json_cstr(o, x->reason);
+    cli_out_json_key(o, "header_canon");
+    cli_out_json_cstr(o, x->header_canon);
+    cli_out_json_key(o, "body_canon");
+    cli_out_json_cstr(o, x->body_canon);
+    cli_out_json_key(o, "body_length_limited");
+    cli_out_json_bool(o, x->body_length_limited);
+    cli_out_json_key(o, "identity");
+    cli_out_json_cstr(o, x->identity);
+    cli_out_json_key(o, "key_bits");
+    cli_out_json_uint_or_null(o, x->key_bits > 0, x->key_bits);
+    cli_out_json_key(o, "testing");
+    cli_out_json_bool(o, x->testing);
+    cli_out_json_key(o, "content_after_limit");
+    cli_out_json_bool(o, x->content_after_limit);
+    cli_out_char(o, '}');
+}

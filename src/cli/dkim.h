@@ -11,6 +11,7 @@
 #include <emauth/dkim.h>
 #include <emauth/message.h>
 #include "cli/cli.h"
+#include "cli/output.h"
 
 /* Raw input bytes, seen before the parser gets them; non-zero stops the reading. */
 typedef int (*cli_dkim_tap)(void *arg, const char *data, size_t len);
@@ -28,5 +29,13 @@ emauth_dkim_key *cli_dkim_load_key(const char *path);
 
 /* "rsa" or "ed25519". */
 const char *cli_dkim_key_type(emauth_dkim_key_type t);
+
+/*
+ * One signature as `emauth dkim verify --json` writes it, without the
+ * newline: domain, selector, algorithm, result, reason, header_canon,
+ * body_canon, body_length_limited, identity, key_bits, testing,
+ * content_after_limit. r NULL: the "none" object of a message without one.
+ */
+void cli_dkim_json(cli_out *o, const emauth_dkim_result *r);
 
 #endif

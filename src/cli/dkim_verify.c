@@ -149,64 +149,27 @@ static void emit_text(cli_out *o, const emauth_dkim_result *r)
     cli_out_char(o, '\n');
 }
 
-static void json_bool(cli_out *o, int v)
-{
-    if (v)
-        cli_out_lit(o, "true");
-    else
-        cli_out_lit(o, "false");
-}
-
-/* One object; r NULL is the message without a signature. */
-static void emit_json(cli_out *o, const emauth_dkim_result *r)
-{
-    static const emauth_dkim_result none = {.reason = "no DKIM signature"};
-    const emauth_dkim_result *x = r != NULL ? r : &none;
-    cli_out_lit(o, "{\"domain\":");
-    cli_out_json_cstr(o, x->domain);
-    cli_out_json_key(o, "selector");
-    cli_out_json_cstr(o, x->selector);
-    cli_out_json_key(o, "algorithm");
-    cli_out_json_cstr(o, x->algorithm);
-    cli_out_json_key(o, "result");
-    cli_out_json_cstr(o, r != NULL ? emauth_dkim_verdict_name(r->verdict) : "none");
-    cli_out_json_key(o, "reason");
-    cli_out_json_cstr(o, x->reason);
-    cli_out_json_key(o, "header_canon");
-    cli_out_json_cstr(o, x->header_canon);
-    cli_out_json_key(o, "body_canon");
-    cli_out_json_cstr(o, x->body_canon);
-    cli_out_json_key(o, "body_length_limited");
-    json_bool(o, x->body_length_limited);
-    cli_out_json_key(o, "identity");
-    cli_out_json_cstr(o, x->identity);
-    cli_out_json_key(o, "key_bits");
-    if (x->key_bits > 0)
-        cli_out_uint(o, x->key_bits);
-    else
-        cli_out_lit(o, "null");
-    cli_out_json_key(o, "testing");
-    json_bool(o, x->testing);
-    cli_out_json_key(o, "content_after_limit");
-    json_bool(o, x->content_after_limit);
-    cli_out_lit(o, "}\n");
-}
-
+/* The results: one line or JSON object per signature, or the "none" one. */
 static int emit(const emauth_dkim_verifier *v, int json)
 {
     size_t n = 0;
     const emauth_dkim_result *res = emauth_dkim_verify_results(v, &n);
     cli_out o;
     cli_out_init(&o, stdout);
-    if (n == 0 && json)
-        emit_json(&o, NULL);
-    else if (n == 0)
+    if (n == 0 && json) {
+        cli_dkim_json(&o, NULL);
+        cli_out_char(&o, '\n');
+    } else if (n == 0) {
         cli_out_lit(&o, "none: no DKIM signature\n");
-    for (size_t i = 0; i < n; i++)
-        if (json)
-            emit_json(&o, &res[i]);
-        else
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (json) {
+            cli_dkim_json(&o, &res[i]);
+            cli_out_char(&o, '\n');
+        } else {
             emit_text(&o, &res[i]);
+        }
+    }
     int rc = cli_out_flush(&o);
     cli_out_free(&o);
     if (rc != 0) {

@@ -13,12 +13,12 @@
 
 /* ---- Walks -------------------------------------------------------------------- */
 
-void lint_count(const emauth_lint_report *r, unsigned counts[3])
+void lint_count(const emauth_lint_problem *p, size_t n, unsigned counts[3])
 {
     counts[0] = counts[1] = counts[2] = 0;
-    for (size_t i = 0; i < r->nproblems; i++)
-        if ((unsigned)r->problems[i].severity < 3)
-            counts[r->problems[i].severity]++;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned)p[i].severity < 3)
+            counts[p[i].severity]++;
 }
 
 const emauth_lint_problem *lint_first_error(const emauth_lint_report *r)
@@ -75,14 +75,6 @@ unsigned lint_reached_at(const emauth_lint_node *n)
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
-
-static void json_bool(cli_out *o, int v)
-{
-    if (v)
-        cli_out_lit(o, "true");
-    else
-        cli_out_lit(o, "false");
-}
 
 static void json_column(cli_out *o, unsigned column)
 {
@@ -142,9 +134,9 @@ static void json_node(cli_out *o, const emauth_lint_node *n)
     json_voids(o, n);
     json_ranges(o, n);
     cli_out_json_key(o, "dynamic");
-    json_bool(o, n->dynamic);
+    cli_out_json_bool(o, n->dynamic);
     cli_out_json_key(o, "loop");
-    json_bool(o, n->loop);
+    cli_out_json_bool(o, n->loop);
     cli_out_json_key(o, "children");
     cli_out_char(o, '[');
     for (size_t i = 0; i < n->nchildren; i++) {
@@ -179,7 +171,7 @@ void lint_emit_json(cli_out *o, const emauth_lint_report *r)
     cli_out_json_key(o, "record");
     cli_out_json_cstr(o, r->record);
     cli_out_json_key(o, "valid");
-    json_bool(o, r->valid);
+    cli_out_json_bool(o, r->valid);
     cli_out_json_key(o, "dns_lookups");
     cli_out_uint(o, r->dns_lookups);
     cli_out_json_key(o, "void_lookups");
@@ -190,13 +182,19 @@ void lint_emit_json(cli_out *o, const emauth_lint_report *r)
     else
         cli_out_lit(o, "null");
     cli_out_json_key(o, "problems");
+    lint_emit_problems_json(o, r->problems, r->nproblems);
+    cli_out_lit(o, "}\n");
+}
+
+void lint_emit_problems_json(cli_out *o, const emauth_lint_problem *p, size_t n)
+{
     cli_out_char(o, '[');
-    for (size_t i = 0; i < r->nproblems; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i > 0)
             cli_out_char(o, ',');
-        json_problem(o, &r->problems[i]);
+        json_problem(o, &p[i]);
     }
-    cli_out_lit(o, "]}\n");
+    cli_out_char(o, ']');
 }
 
 /* ---- Text: the tree ---------------------------------------------------------------- */
@@ -387,7 +385,7 @@ static void problem_where(cli_out *o, const emauth_lint_problem *p)
     cli_out_char(o, '\n');
 }
 
-static void text_problem(cli_out *o, const emauth_lint_problem *p)
+void lint_emit_problem_text(cli_out *o, const emauth_lint_problem *p)
 {
     cli_out_colour(o, severity_colour(p->severity));
     cli_out_str(o, emauth_lint_severity_name(p->severity));
@@ -406,7 +404,7 @@ static void text_problem(cli_out *o, const emauth_lint_problem *p)
 static void text_summary(cli_out *o, const emauth_lint_report *r)
 {
     unsigned counts[3];
-    lint_count(r, counts);
+    lint_count(r->problems, r->nproblems, counts);
     text_count(o, r->dns_lookups, "DNS lookup");
     cli_out_str(o, " (limit ");
     cli_out_uint(o, LOOKUP_LIMIT);
@@ -445,7 +443,7 @@ void lint_emit_text(cli_out *o, const emauth_lint_report *r)
         cli_out_char(o, '\n');
     }
     for (size_t i = 0; i < r->nproblems; i++)
-        text_problem(o, &r->problems[i]);
+        lint_emit_problem_text(o, &r->problems[i]);
     if (r->nproblems > 0)
         cli_out_char(o, '\n');
     text_summary(o, r);

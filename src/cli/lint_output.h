@@ -28,8 +28,14 @@ void lint_emit_json(cli_out *o, const emauth_lint_report *r);
  */
 void lint_emit_text(cli_out *o, const emauth_lint_report *r);
 
+/* One problem as text: "SEVERITY code: message", then where, with a caret under the column. */
+void lint_emit_problem_text(cli_out *o, const emauth_lint_problem *p);
+
+/* Problems as a JSON array of {"code","severity","message","domain","term","column"}. */
+void lint_emit_problems_json(cli_out *o, const emauth_lint_problem *p, size_t n);
+
 /* Problems of each severity: counts[EMAUTH_LINT_ERROR] ... [EMAUTH_LINT_INFO]. */
-void lint_count(const emauth_lint_report *r, unsigned counts[3]);
+void lint_count(const emauth_lint_problem *p, size_t n, unsigned counts[3]);
 
 /* The first problem of severity error (they come first), or NULL. */
 const emauth_lint_problem *lint_first_error(const emauth_lint_report *r);

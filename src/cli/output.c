@@ -242,3 +242,19 @@ const char *cli_quote(char buf[CLI_QUOTE_MAX], const char *s)
 {
     return ea_quote(buf, CLI_QUOTE_MAX, s, strlen(s), 60);
 }
+
+void cli_out_json_bool(cli_out *o, int v)
+{
+    if (v)
+        cli_out_lit(o, "true");
+    else
+        cli_out_lit(o, "false");
+}
+
+void cli_out_json_uint_or_null(cli_out *o, int present, unsigned long v)
+{
+    if (present)
+        cli_out_uint(o, v);
+    else
+        cli_out_lit(o, "null");
+}

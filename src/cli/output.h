@@ -80,6 +80,10 @@ void cli_out_uint(cli_out *o, unsigned long v);
 void cli_out_json_str(cli_out *o, const char *s, size_t n);
 /* A JSON string from a C string, or null when s is NULL. */
 void cli_out_json_cstr(cli_out *o, const char *s);
+/* true / false. */
+void cli_out_json_bool(cli_out *o, int v);
+/* A number, or null when absent (present 0). */
+void cli_out_json_uint_or_null(cli_out *o, int present, unsigned long v);
 /* ,"key": — key is a string literal. */
 #define cli_out_json_key(o, key) cli_out_lit((o), ",\"" key "\":")
 

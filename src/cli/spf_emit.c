@@ -36,14 +36,6 @@ static const char *header_field(spf_worker *w, enum header_kind kind,
     return s->data;
 }
 
-static void json_uint_or_null(cli_out *o, int present, unsigned long v)
-{
-    if (present)
-        cli_out_uint(o, v);
-    else
-        cli_out_lit(o, "null");
-}
-
 static void json_trace(cli_out *o, const emauth_spf_result *res)
 {
     cli_out_json_key(o, "trace");
@@ -94,13 +86,13 @@ static void emit_json(spf_worker *w, const spf_query *q, const emauth_spf_reques
     cli_out_json_key(o, "problem");
     cli_out_json_cstr(o, ok ? res->problem : NULL);
     cli_out_json_key(o, "dns_lookups");
-    json_uint_or_null(o, ok, ok ? res->dns_lookups : 0);
+    cli_out_json_uint_or_null(o, ok, ok ? res->dns_lookups : 0);
     cli_out_json_key(o, "void_lookups");
-    json_uint_or_null(o, ok, ok ? res->void_lookups : 0);
+    cli_out_json_uint_or_null(o, ok, ok ? res->void_lookups : 0);
     cli_out_json_key(o, "mechanism_domain");
     cli_out_json_cstr(o, ok ? res->mechanism_domain : NULL);
     cli_out_json_key(o, "mechanism_column");
-    json_uint_or_null(o, ok && res->mechanism_column > 0, ok ? res->mechanism_column : 0);
+    cli_out_json_uint_or_null(o, ok && res->mechanism_column > 0, ok ? res->mechanism_column : 0);
     cli_out_json_key(o, "error");
     cli_out_json_cstr(o, error);
     if (w->opt->header) {
