@@ -7,7 +7,8 @@
 # Each step prints "# what it shows", the exact command, then its output:
 # spf check for a receiving server, then lint/add/flatten for a domain
 # owner and authorizes for a sending platform, then DKIM keygen, sign,
-# verify and lint.
+# verify and lint, then `emauth check` (SPF, DKIM, DMARC) on the four demo
+# messages examples/check-*.eml over example.zone and dmarc.zone beside it.
 # Exit: 0 when every command ran (whatever the verdicts), 1 when one failed,
 # 2 when the binary or the zone is missing.
 #
@@ -176,6 +177,43 @@ dk "dkim lint: the RSA key example.com already publishes at cc._domainkey.exampl
 sed 's/quarterly report/annual report/' "$TMP/signed.eml" >"$TMP/tampered.eml"
 dk "dkim verify: one word of the body changed on the way: the body hash no longer matches" \
     "$TMP/tampered.eml" - verify --zone "$ZONE" --zone "$TMP/keys.zone" --json
+
+echo
+echo "A receiving server checks a whole message: SPF, DKIM and DMARC (acme.example: p=reject)."
+
+EXDIR=$(dirname "$ZONE")
+DZONE=$EXDIR/dmarc.zone
+
+# ck "what this shows" MESSAGE ARGS... : runs $EMAUTH check over both demo
+# zones with the message on standard input.
+ck() {
+    what=$1
+    in=$2
+    shift 2
+    steps=$((steps + 1))
+    printf '\n# %s\n' "$what"
+    printf '$ %s check --zone %s --zone %s --receiver mx.example.org %s < %s\n' "$EMAUTH" "$ZONE" "$DZONE" "$(quoted "$@")" "$in"
+    # shellcheck disable=SC2086
+    $WRAP "$EMAUTH" check --zone "$ZONE" --zone "$DZONE" --receiver mx.example.org "$@" <"$in"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "demo: the command above failed (exit $rc)" >&2
+        exit 1
+    fi
+}
+
+ck "check: all pass: acme.example's own server (SPF pass), its signature (DKIM pass), both aligned" \
+    "$EXDIR"/check-pass.eml --ip 192.0.2.100 --helo mail.acme.example --mail-from news@acme.example
+
+ck "check: SPF fails (a mailing list forwards it), but the DKIM signature survives and aligns: dmarc=pass" \
+    "$EXDIR"/check-forwarded.eml --ip 203.0.113.50 --helo lists.example.org --mail-from carol@acme.example
+
+ck "check: DKIM fails (a footer added after signing), but SPF passes and aligns: dmarc=pass" \
+    "$EXDIR"/check-footer.eml --ip 192.0.2.100 --helo mail.acme.example --mail-from dave@acme.example
+
+ck "check: both fail (a forged sender, a replayed signature) under p=reject: the message is to be rejected" \
+    "$EXDIR"/check-spoofed.eml --ip 203.0.113.66 --helo dyn-203-0-113-66.example \
+    --mail-from billing@acme.example
 
 printf '\ndemo: %d commands ran.\n' "$steps"
 exit 0

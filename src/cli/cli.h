@@ -19,7 +19,7 @@ enum {
  */
 typedef struct cli_command {
     const char *area;
-    const char *verb;
+    const char *verb;        /* "" for a command that is its area alone (`emauth check`) */
     int (*run)(const struct cli_command *cmd, int argc, char **argv);
     const char *summary;     /* one line for `emauth --help` */
     const char *help;        /* the full text for `emauth <area> <verb> --help` */
@@ -79,5 +79,13 @@ int cli_dkim_keygen(const cli_command *cmd, int argc, char **argv);
 extern const char cli_dkim_keygen_help[];
 int cli_dkim_lint(const cli_command *cmd, int argc, char **argv);
 extern const char cli_dkim_lint_help[];
+int cli_dmarc_lint(const cli_command *cmd, int argc, char **argv);
+extern const char cli_dmarc_lint_help[];
+/* `emauth check`: a command without a verb (its verb is ""). */
+int cli_check(const cli_command *cmd, int argc, char **argv);
+extern const char cli_check_help[];
+
+/* --dmarc-mode VALUE: EMAUTH_DMARC_9989 or _7489 (emauth/dmarc.h); -1 after a usage error. */
+int cli_dmarc_mode(const cli_command *cmd, const char *value);
 
 #endif

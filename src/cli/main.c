@@ -42,6 +42,12 @@ static const cli_command commands[] = {
     {"dkim", "lint", cli_dkim_lint,
      "check a published DKIM key record (and that it matches a private key)",
      cli_dkim_lint_help},
+    {"dmarc", "lint", cli_dmarc_lint,
+     "check a domain's DMARC policy record (RFC 9989 or RFC 7489) and its reports' destinations",
+     cli_dmarc_lint_help},
+    {"check", "", cli_check,
+     "SPF, DKIM and DMARC on a whole message: Authentication-Results and the disposition",
+     cli_check_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -111,8 +117,12 @@ static int run_help(int argc, char **argv)
         cli_errorf("unknown command '%s' (see 'emauth --help')", argv[0]);
         return CLI_EXIT_USAGE;
     }
-    if (argc == 1) {
-        print_area_verbs(stdout, argv[0]);
+    const cli_command *alone = find_command(argv[0], "");
+    if (argc == 1 || alone != NULL) {
+        if (alone != NULL)
+            fputs(alone->help, stdout);
+        else
+            print_area_verbs(stdout, argv[0]);
         return CLI_EXIT_OK;
     }
     const cli_command *cmd = find_command(argv[0], argv[1]);
@@ -146,6 +156,13 @@ static int dispatch(int argc, char **argv)
         cli_errorf("unknown command '%s' (see 'emauth --help')", area);
         return CLI_EXIT_USAGE;
     }
+    const cli_command *alone = find_command(area, "");
+    if (alone != NULL && wants_help(argc - 2, argv + 2)) {
+        fputs(alone->help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (alone != NULL)
+        return alone->run(alone, argc - 2, argv + 2);
     if (argc < 3) {
         cli_errorf("missing verb after '%s' (see 'emauth %s --help')", area, area);
         return CLI_EXIT_USAGE;
@@ -183,9 +200,10 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "emauth: %s %s: ", cmd->area, cmd->verb);
+    const char *sep = cmd->verb[0] != '\0' ? " " : "";
+    fprintf(stderr, "emauth: %s%s%s: ", cmd->area, sep, cmd->verb);
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see 'emauth %s %s --help')\n", cmd->area, cmd->verb);
+    fprintf(stderr, " (see 'emauth %s%s%s --help')\n", cmd->area, sep, cmd->verb);
     va_end(ap);
     return CLI_EXIT_USAGE;
 }
