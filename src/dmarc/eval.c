@@ -279,9 +279,13 @@ static int after_from(emauth_dmarc_eval *e)
     e->res.org_domain = e->org;
     const ea_dmarc_step *ps = ea_dmarc_walk_policy(w);
     if (ps == NULL) {
-        if (w->mode == EMAUTH_DMARC_7489 && w->steps[0].nrecords > 1)
-            reason(e, "%zu DMARC records at _dmarc.%s: no DMARC processing",
-                   w->steps[0].nrecords, e->from);
+        const ea_dmarc_step *several = NULL;   /* where records were discarded as several */
+        for (size_t i = 0; i < w->nsteps && several == NULL; i++)
+            if (w->steps[i].nrecords > 1)
+                several = &w->steps[i];
+        if (several != NULL)
+            reason(e, "no DMARC policy record for %s (%zu DMARC records at _dmarc.%s are "
+                   "discarded)", e->from, several->nrecords, several->name);
         else
             reason(e, "no DMARC policy record for %s", e->from);
         finish(e, EMAUTH_DMARC_NONE);
