@@ -84,6 +84,9 @@ extern const char cli_dmarc_lint_help[];
 /* `emauth check`: a command without a verb (its verb is ""). */
 int cli_check(const cli_command *cmd, int argc, char **argv);
 extern const char cli_check_help[];
+/* `emauth audit`: a command without a verb. */
+int cli_audit(const cli_command *cmd, int argc, char **argv);
+extern const char cli_audit_help[];
 
 /* --dmarc-mode VALUE: EMAUTH_DMARC_9989 or _7489 (emauth/dmarc.h); -1 after a usage error. */
 int cli_dmarc_mode(const cli_command *cmd, const char *value);

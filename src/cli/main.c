@@ -48,6 +48,9 @@ static const cli_command commands[] = {
     {"check", "", cli_check,
      "SPF, DKIM and DMARC on a whole message: Authentication-Results and the disposition",
      cli_check_help},
+    {"audit", "", cli_audit,
+     "one report for a domain owner: MX, SPF, DMARC, DKIM keys and the fixes to publish",
+     cli_audit_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
