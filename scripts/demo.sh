@@ -124,6 +124,24 @@ run add 0 "spf add: a new sending provider for example.com, merged into the one 
 run flatten 0 "spf flatten: busy.example's includes resolved into address ranges that fit the limits" \
     busy.example
 
+run_audit() {
+    steps=$((steps + 1))
+    printf '\n# %s\n' "$1"
+    shift
+    printf '$ %s audit --zone %s --zone %s %s\n' "$EMAUTH" "$ZONE" "$DMARC_ZONE" "$(quoted "$@")"
+    # shellcheck disable=SC2086
+    $WRAP "$EMAUTH" audit --zone "$ZONE" --zone "$DMARC_ZONE" "$@"
+    rc=$?
+    if [ "$rc" -gt 1 ]; then   # 1: problems found, which is the point here
+        echo "demo: the command above failed (exit $rc)" >&2
+        exit 1
+    fi
+}
+
+DMARC_ZONE=$(dirname "$ZONE")/dmarc.zone
+run_audit "audit: every broken record of example.net, with the lines to publish that fix it" \
+    example.net
+
 echo
 echo "A sending platform asks: which customer domains let our servers send?"
 

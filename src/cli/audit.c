@@ -42,6 +42,9 @@ const char cli_audit_help[] =
     "  --domains FILE     audit the domains listed in FILE (one a line, '#'\n"
     "                     comments), in order, after any DOMAIN given\n"
     "  --json             one JSON object per domain per line\n"
+    "  --dmarc-mode 9989|7489\n"
+    "                     DMARC discovery: RFC 9989's DNS tree walk (default) or\n"
+    "                     RFC 7489's Public Suffix List\n"
     CLI_DNS_HELP
     "  --help             this text\n"
     "\n"
@@ -77,7 +80,7 @@ const char cli_audit_help[] =
 #define AUDIT_MAX_LINE_LEN 1024   /* one line of --domains FILE */
 #define AUDIT_TTL 3600
 
-enum { OPT_SELECTOR = 1, OPT_IP, OPT_INCLUDE, OPT_DOMAINS, OPT_JSON };
+enum { OPT_SELECTOR = 1, OPT_IP, OPT_INCLUDE, OPT_DOMAINS, OPT_JSON, OPT_MODE };
 
 static const cli_option audit_options[] = {
     {"selector", 1, OPT_SELECTOR},
@@ -85,6 +88,7 @@ static const cli_option audit_options[] = {
     {"include", 1, OPT_INCLUDE},
     {"domains", 1, OPT_DOMAINS},
     {"json", 0, OPT_JSON},
+    {"dmarc-mode", 1, OPT_MODE},
     CLI_DNS_OPTIONS,
     {NULL, 0, 0},
 };
@@ -97,6 +101,7 @@ typedef struct audit_opts {
     const char *ip_text, *include, *domains_file;
     emauth_ip ip;
     int json;
+    emauth_dmarc_mode mode;       /* --dmarc-mode: 9989 (default) or 7489 */
     cli_dns dns;
 } audit_opts;
 
@@ -462,7 +467,7 @@ static void audit_dmarc(audit_run *r, audit_domain *d)
 {
     emauth_error err;
     emauth_error_clear(&err);
-    emauth_status st = emauth_dmarc_check_start(r->dmarc, d->domain, EMAUTH_DMARC_9989, &err);
+    emauth_status st = emauth_dmarc_check_start(r->dmarc, d->domain, r->opt->mode, &err);
     if (st == EMAUTH_OK)
         st = emauth_dmarc_check_run(r->dmarc, r->resolver);
     if (st != EMAUTH_OK || (d->dmarc = emauth_dmarc_check_report(r->dmarc)) == NULL) {
@@ -1037,6 +1042,13 @@ static int take_arg(const cli_command *cmd, audit_opts *opt, int id, const char 
         return 0;
     case OPT_DOMAINS: opt->domains_file = value; return 0;
     case OPT_JSON: opt->json = 1; return 0;
+    case OPT_MODE: {
+        int mode = cli_dmarc_mode(cmd, value);
+        if (mode < 0)
+            return -1;
+        opt->mode = mode == EMAUTH_DMARC_7489 ? EMAUTH_DMARC_7489 : EMAUTH_DMARC_9989;
+        return 0;
+    }
     default: return cli_dns_option(&opt->dns, cmd, id, value) < 0 ? -1 : 0;
     }
 }

@@ -27,6 +27,12 @@ grep -q '^publish:' "$OUT/good.out" && fail "good: unexpected publish block"
 # A warning only (pct= removed by RFC 9989): still exit 0.
 audit example_com 0 example.com --selector cc
 has example_com.out "DMARC: removed-tag (warning)"
+# In RFC 7489 mode pct= is a tag of the protocol, not a removed one.
+# shellcheck disable=SC2086
+run example_com_7489 0 audit $ZONES --dmarc-mode 7489 example.com --selector cc
+has example_com_7489.out "example.com: no problems"
+run bad_mode 2 audit $ZONES --dmarc-mode 8 example.com
+has bad_mode.err "--dmarc-mode is 9989 or 7489"
 
 # Several SPF records: merged into one; no DMARC record: the p=none start.
 audit example_net 1 example.net
