@@ -116,28 +116,6 @@ static int take_option(const cli_command *cmd, check_opts *opt, int id, const ch
     }
 }
 
-static int valid_host_name(const char *s)
-{
-    if (s[0] == '\0')
-        return 0;
-    for (; *s != '\0'; s++)
-        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
-            return 0;
-    return 1;
-}
-
-/* The authserv-id: --receiver, or this host's name. */
-static int set_receiver(const cli_command *cmd, spf_opts *s)
-{
-    if (s->receiver != NULL)
-        return valid_host_name(s->receiver) ? CLI_EXIT_OK
-                                            : cli_usage_error(cmd, "--receiver must be a host name");
-    if (gethostname(s->hostname, sizeof s->hostname - 1) != 0 || !valid_host_name(s->hostname))
-        strcpy(s->hostname, "unknown");
-    s->receiver = s->hostname;
-    return CLI_EXIT_OK;
-}
-
 static int parse_options(const cli_command *cmd, int argc, char **argv, check_opts *opt)
 {
     cli_args args = {cmd, argc, argv, 0};
@@ -154,7 +132,7 @@ static int parse_options(const cli_command *cmd, int argc, char **argv, check_op
         return cli_usage_error(cmd, "--helo NAME is required");
     if (opt->spf.mail_from == NULL)
         opt->spf.mail_from = "";
-    int rc = set_receiver(cmd, &opt->spf);
+    int rc = spf_set_receiver(cmd, &opt->spf);
     return rc != CLI_EXIT_OK ? rc : cli_dns_check(&opt->dns, cmd);
 }
 

@@ -113,16 +113,6 @@ static const cli_option spf_check_options[] = {
 
 /* ---- Options ---------------------------------------------------------------- */
 
-static int valid_receiver(const char *s)
-{
-    if (s[0] == '\0')
-        return 0;
-    for (; *s != '\0'; s++)
-        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
-            return 0;
-    return 1;
-}
-
 static int parse_options(const cli_command *cmd, int argc, char **argv, spf_opts *opt)
 {
     cli_args args = {cmd, argc, argv, 0};
@@ -161,17 +151,9 @@ static int parse_options(const cli_command *cmd, int argc, char **argv, spf_opts
         return cli_usage_error(cmd, "--batch replaces --ip, --mail-from and --helo");
     if (opt->batch == NULL && opt->ip == NULL)
         return cli_usage_error(cmd, "--ip IP or --batch FILE is required");
-    if (opt->receiver != NULL && !valid_receiver(opt->receiver))
-        return cli_usage_error(cmd, "--receiver must be a host name");
     if (opt->nzones > 0 && opt->nnameservers > 0)
         return cli_usage_error(cmd, "--zone and --nameserver exclude each other");
-    if (opt->receiver == NULL) {
-        if (gethostname(opt->hostname, sizeof opt->hostname - 1) != 0 ||
-            !valid_receiver(opt->hostname))
-            strcpy(opt->hostname, "unknown");   /* what %{r} falls back to (RFC 7208 §7.2) */
-        opt->receiver = opt->hostname;
-    }
-    return CLI_EXIT_OK;
+    return spf_set_receiver(cmd, opt);
 }
 
 /* ---- Single query ---------------------------------------------------------------- */

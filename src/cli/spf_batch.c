@@ -411,3 +411,26 @@ int spf_run_batch(const spf_opts *opt, spf_worker *w0)
     }
     return CLI_EXIT_OK;
 }
+
+static int valid_host_name(const char *s)
+{
+    if (s[0] == '\0')
+        return 0;
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+            return 0;
+    return 1;
+}
+
+int spf_set_receiver(const cli_command *cmd, spf_opts *opt)
+{
+    if (opt->receiver != NULL)
+        return valid_host_name(opt->receiver)
+                   ? CLI_EXIT_OK
+                   : cli_usage_error(cmd, "--receiver must be a host name");
+    if (gethostname(opt->hostname, sizeof opt->hostname - 1) != 0 ||
+        !valid_host_name(opt->hostname))
+        strcpy(opt->hostname, "unknown");   /* what %{r} falls back to (RFC 7208 §7.2) */
+    opt->receiver = opt->hostname;
+    return CLI_EXIT_OK;
+}

@@ -70,6 +70,12 @@ void spf_emit(spf_worker *w, const spf_query *q, const emauth_spf_request *req,
 /* Splits a batch line (without its newline) in place at tabs; NULL or why not a query. */
 const char *spf_split_line(char *line, size_t len, spf_query *q);
 
+/*
+ * --receiver checked (a host name), or this host's name when absent
+ * ("unknown" when it has none); CLI_EXIT_OK or after a usage error.
+ */
+int spf_set_receiver(const cli_command *cmd, spf_opts *opt);
+
 /* A batch over the zone of w0 (set up); returns the exit code. */
 int spf_run_batch(const spf_opts *opt, spf_worker *w0);
 
