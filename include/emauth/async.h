@@ -24,6 +24,7 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <emauth/dmarc.h>
 #include <emauth/dns.h>
 #include <emauth/spf.h>
 #include <emauth/spf_lint.h>
@@ -64,6 +65,40 @@ emauth_status emauth_async_spf(emauth_async *as, const emauth_spf_request *req,
 typedef void (*emauth_async_lint_fn)(void *arg, const emauth_lint_report *report);
 emauth_status emauth_async_spf_lint(emauth_async *as, const char *domain,
                                     emauth_async_lint_fn cb, void *arg, emauth_error *err);
+
+/*
+ * The DMARC checker (emauth/dmarc.h) on the engine: the record that applies
+ * to domain, found by discovery in mode, and its problems. cb gets the
+ * report, valid during the call only. Fails only for an invalid domain or
+ * out of memory, and then cb is not called.
+ */
+typedef void (*emauth_async_dmarc_fn)(void *arg, const emauth_dmarc_report *report);
+emauth_status emauth_async_dmarc_check(emauth_async *as, const char *domain,
+                                       emauth_dmarc_mode mode, emauth_async_dmarc_fn cb,
+                                       void *arg, emauth_error *err);
+
+/*
+ * One DNS question on the engine, through its cache and joined to the same
+ * question in flight. cb gets the answer (every DNS outcome is an answer),
+ * valid during the call only: at once, from emauth_async_query() itself,
+ * when it is at hand (cache, zone), else from emauth_async_process(). q is
+ * copied. Fails only for an invalid question or out of memory, and then cb
+ * is not called.
+ */
+typedef void (*emauth_async_query_fn)(void *arg, const emauth_dns_answer *a);
+emauth_status emauth_async_query(emauth_async *as, const emauth_dns_question *q,
+                                 emauth_async_query_fn cb, void *arg, emauth_error *err);
+
+/*
+ * A blocking resolver over the engine, so code written for one
+ * (emauth_resolver) shares the engine's cache and joins its questions in
+ * flight. Its query() submits emauth_async_query() and runs the engine's
+ * poll loop, as emauth_async_run() does, until that answer came; other
+ * checks' callbacks run meanwhile. The answer is a copy, valid until the
+ * next query() or until the engine is freed. Owned by the engine: its
+ * destroy is NULL. Never call its query() from inside an engine callback.
+ */
+emauth_resolver *emauth_async_resolver(emauth_async *as);
 
 /* Checks submitted and not yet completed. */
 size_t emauth_async_in_flight(const emauth_async *as);

@@ -1,8 +1,8 @@
 /*
  * The async engine: sans-I/O machines driven over one c-ares channel.
  *
- * A job is one run of a machine: an SPF evaluation or an SPF analysis,
- * behind a small table of functions. drive() runs it until it needs an answer that
+ * A job is one run of a machine: an SPF evaluation, an SPF analysis, a
+ * DMARC check or a single question, behind a small table of functions. drive() runs it until it needs an answer that
  * is not at hand: from the cache, or joined to the identical question
  * already in flight, or sent as a new query. When a query's answer comes
  * back it is cached and handed to every job waiting on it, each of which
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <poll.h>
 
 #include <emauth/async.h>
 #include "dns/ares.h"
@@ -30,7 +32,15 @@ typedef struct job_ops {
     void (*destroy)(job *j);    /* frees the machine */
 } job_ops;
 
-typedef enum job_kind { JOB_SPF, JOB_LINT, JOB_KINDS } job_kind;
+typedef enum job_kind { JOB_SPF, JOB_LINT, JOB_DMARC, JOB_QUERY, JOB_KINDS } job_kind;
+
+/* The machine of a single question: asks it once, keeps the answer for the callback. */
+typedef struct query_job {
+    emauth_dns_question q;
+    char *name;                 /* q.name, owned */
+    int asked;
+    const emauth_dns_answer *a; /* valid from answer() to complete() */
+} query_job;
 
 struct job {
     emauth_async *as;
@@ -38,10 +48,14 @@ struct job {
     union {
         emauth_spf_eval *ev;
         emauth_spf_lint *lint;
+        emauth_dmarc_check *dmarc;
+        query_job *query;
     } m;
     union {
         emauth_async_spf_fn spf;
         emauth_async_lint_fn lint;
+        emauth_async_dmarc_fn dmarc;
+        emauth_async_query_fn query;
     } cb;
     void *arg;
     job *next;                  /* free list, or the waiters of one question */
@@ -87,10 +101,69 @@ static void lint_destroy(job *j)
     emauth_spf_lint_free(j->m.lint);
 }
 
+static emauth_status dmarc_next(job *j, const emauth_dns_question **q)
+{
+    return emauth_dmarc_check_next(j->m.dmarc, q);
+}
+
+static emauth_status dmarc_answer(job *j, const emauth_dns_answer *a)
+{
+    return emauth_dmarc_check_answer(j->m.dmarc, a);
+}
+
+static void dmarc_complete(job *j)
+{
+    j->cb.dmarc(j->arg, emauth_dmarc_check_report(j->m.dmarc));
+}
+
+static void dmarc_destroy(job *j)
+{
+    emauth_dmarc_check_free(j->m.dmarc);
+}
+
+static emauth_status query_next(job *j, const emauth_dns_question **q)
+{
+    if (j->m.query->asked)
+        return EMAUTH_OK;
+    j->m.query->asked = 1;
+    *q = &j->m.query->q;
+    return EMAUTH_NEED_DNS;
+}
+
+/* a stays valid until complete(), which drive() calls right after this. */
+static emauth_status query_answer(job *j, const emauth_dns_answer *a)
+{
+    j->m.query->a = a;
+    return EMAUTH_OK;
+}
+
+static void query_complete(job *j)
+{
+    j->cb.query(j->arg, j->m.query->a);
+    j->m.query->a = NULL;
+}
+
+static void query_destroy(job *j)
+{
+    free(j->m.query->name);
+    free(j->m.query);
+}
+
 static const job_ops ops[JOB_KINDS] = {
     [JOB_SPF] = {spf_next, spf_answer, spf_complete, spf_destroy},
     [JOB_LINT] = {lint_next, lint_answer, lint_complete, lint_destroy},
+    [JOB_DMARC] = {dmarc_next, dmarc_answer, dmarc_complete, dmarc_destroy},
+    [JOB_QUERY] = {query_next, query_answer, query_complete, query_destroy},
 };
+
+/* The blocking resolver view (emauth_async_resolver): the last answer, copied. */
+typedef struct view {
+    emauth_resolver base;
+    emauth_async *as;
+    int done;
+    emauth_status status;
+    emauth_dns_answer *answer;  /* ea_answer_clone(), freed at the next query */
+} view;
 
 /* A question sent to the network, with the jobs waiting for its answer. */
 typedef struct inflight inflight;
@@ -113,6 +186,7 @@ struct emauth_async {
     size_t in_flight;
     int closing;
     ea_stats stats;
+    view view;
 };
 
 static uint64_t hash_question(const emauth_dns_question *q)
@@ -301,6 +375,7 @@ void emauth_async_free(emauth_async *as)
     as->closing = 1;
     ea_ares_free(as->ares);   /* cancels queries: on_answer frees their jobs */
     ea_cache_free(as->cache);
+    free(as->view.answer);
     for (int k = 0; k < JOB_KINDS; k++) {
         for (job *j = as->free_jobs[k], *next; j != NULL; j = next) {
             next = j->next;
@@ -323,8 +398,17 @@ static job *take_job(emauth_async *as, job_kind kind)
         return NULL;
     j->as = as;
     j->kind = kind;
-    emauth_status st = kind == JOB_SPF ? emauth_spf_eval_new(&j->m.ev)
-                                       : emauth_spf_lint_new(&j->m.lint);
+    emauth_status st = EMAUTH_ERR_NOMEM;
+    switch (kind) {
+    case JOB_SPF: st = emauth_spf_eval_new(&j->m.ev); break;
+    case JOB_LINT: st = emauth_spf_lint_new(&j->m.lint); break;
+    case JOB_DMARC: st = emauth_dmarc_check_new(&j->m.dmarc); break;
+    case JOB_QUERY:
+        if ((j->m.query = calloc(1, sizeof *j->m.query)) != NULL)
+            st = EMAUTH_OK;
+        break;
+    case JOB_KINDS: break;
+    }
     if (st != EMAUTH_OK) {
         free(j);
         return NULL;
@@ -370,6 +454,92 @@ emauth_status emauth_async_spf_lint(emauth_async *as, const char *domain,
     j->cb.lint = cb;
     launch(j, arg);
     return EMAUTH_OK;
+}
+
+emauth_status emauth_async_dmarc_check(emauth_async *as, const char *domain,
+                                       emauth_dmarc_mode mode, emauth_async_dmarc_fn cb,
+                                       void *arg, emauth_error *err)
+{
+    job *j = take_job(as, JOB_DMARC);
+    if (j == NULL)
+        return ea_error(err, EMAUTH_ERR_NOMEM, 0, 0, "out of memory");
+    emauth_status st = emauth_dmarc_check_start(j->m.dmarc, domain, mode, err);
+    if (st != EMAUTH_OK) {
+        release(j);
+        return st;
+    }
+    j->cb.dmarc = cb;
+    launch(j, arg);
+    return EMAUTH_OK;
+}
+
+emauth_status emauth_async_query(emauth_async *as, const emauth_dns_question *q,
+                                 emauth_async_query_fn cb, void *arg, emauth_error *err)
+{
+    if (q == NULL || q->name == NULL || cb == NULL)
+        return ea_error(err, EMAUTH_ERR_INVALID, 0, 0, "no question");
+    job *j = take_job(as, JOB_QUERY);
+    char *name = j != NULL ? strdup(q->name) : NULL;
+    if (name == NULL) {
+        if (j != NULL)
+            release(j);
+        return ea_error(err, EMAUTH_ERR_NOMEM, 0, 0, "out of memory");
+    }
+    query_job *m = j->m.query;
+    free(m->name);
+    m->name = name;
+    m->q.name = name;
+    m->q.type = q->type;
+    m->asked = 0;
+    m->a = NULL;
+    j->cb.query = cb;
+    launch(j, arg);
+    return EMAUTH_OK;
+}
+
+static void view_got(void *arg, const emauth_dns_answer *a)
+{
+    view *v = arg;
+    v->done = 1;
+    v->answer = ea_answer_clone(a);   /* keeps why: reasons are static strings */
+    if (v->answer == NULL)
+        v->status = EMAUTH_ERR_NOMEM;
+}
+
+static emauth_status view_query(emauth_resolver *self, const emauth_dns_question *q,
+                                emauth_dns_answer *out)
+{
+    view *v = (view *)self;
+    emauth_async *as = v->as;
+    free(v->answer);
+    v->answer = NULL;
+    v->done = 0;
+    v->status = EMAUTH_OK;
+    emauth_status st = emauth_async_query(as, q, view_got, v, NULL);
+    struct pollfd fds[64];
+    while (st == EMAUTH_OK && !v->done) {
+        if (as->ares == NULL || ea_ares_pending(as->ares) == 0)
+            return EMAUTH_ERR_INVALID;   /* waiting, yet nothing is asked: a bug */
+        size_t n = emauth_async_pollfds(as, fds, 64);
+        if (n > 64)
+            n = 64;
+        if (poll(fds, n, emauth_async_timeout(as)) < 0)
+            continue;   /* EINTR: go round; timeouts are still processed */
+        emauth_async_process(as, fds, n);
+    }
+    if (st == EMAUTH_OK)
+        st = v->status;
+    if (st == EMAUTH_OK)
+        *out = *v->answer;
+    return st;
+}
+
+emauth_resolver *emauth_async_resolver(emauth_async *as)
+{
+    as->view.base.query = view_query;
+    as->view.base.destroy = NULL;
+    as->view.as = as;
+    return &as->view.base;
 }
 
 size_t emauth_async_in_flight(const emauth_async *as)

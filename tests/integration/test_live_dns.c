@@ -285,6 +285,80 @@ static void test_async_own_loop(void **state)
     emauth_async_free(as);
 }
 
+static void got_mx(void *arg, const emauth_dns_answer *a)
+{
+    int *calls = arg;
+    (*calls)++;
+    assert_int_equal(a->rcode, EMAUTH_DNS_OK);
+    assert_int_equal(a->count, 1);
+    assert_string_equal(a->rrs[0].u.mx.exchange, "a.emauth.test");
+}
+
+/* One question on the engine: over the network, then from the cache at once. */
+static void test_async_query(void **state)
+{
+    (void)state;
+    static const char *server;
+    server = nsd.server;
+    emauth_dns_options o = options(&server);
+    emauth_async *as;
+    assert_int_equal(emauth_async_new(&o, &as, NULL), EMAUTH_OK);
+    emauth_dns_question q = {"mx.emauth.test", EMAUTH_DNS_MX};
+    int calls = 0;
+    assert_int_equal(emauth_async_query(as, &q, got_mx, &calls, NULL), EMAUTH_OK);
+    assert_int_equal(calls, 0);   /* on the network */
+    assert_int_equal(emauth_async_run(as), EMAUTH_OK);
+    assert_int_equal(calls, 1);
+    assert_int_equal(emauth_async_query(as, &q, got_mx, &calls, NULL), EMAUTH_OK);
+    assert_int_equal(calls, 2);   /* a cache hit: inside the call */
+    emauth_dns_stats s;
+    emauth_async_stats(as, &s);
+    assert_int_equal(s.questions, 2);
+    assert_int_equal(s.queries, 1);
+    assert_int_equal(s.cache_hits, 1);
+    emauth_async_free(as);
+}
+
+/* The blocking view: waits for its answer, shares the engine's cache. */
+static void test_async_resolver(void **state)
+{
+    (void)state;
+    static const char *server;
+    server = nsd.server;
+    emauth_dns_options o = options(&server);
+    emauth_async *as;
+    assert_int_equal(emauth_async_new(&o, &as, NULL), EMAUTH_OK);
+    emauth_resolver *r = emauth_async_resolver(as);
+    emauth_dns_answer a = ask(r, "spf.emauth.test", EMAUTH_DNS_TXT);
+    assert_int_equal(a.rcode, EMAUTH_DNS_OK);
+    assert_int_equal(a.count, 1);
+    assert_memory_equal(a.rrs[0].u.txt.data, "v=spf1 ip4:192.0.2.0/24 -all", 28);
+    a = ask(r, "nowhere.emauth.test", EMAUTH_DNS_TXT);
+    assert_int_equal(a.rcode, EMAUTH_DNS_NXDOMAIN);
+    a = ask(r, "big.emauth.test", EMAUTH_DNS_TXT);   /* over TCP */
+    assert_int_equal(a.count, 1);
+    assert_int_equal(a.rrs[0].u.txt.len, 5000);
+    a = ask(r, "spf.emauth.test", EMAUTH_DNS_TXT);   /* the same again: the cache */
+    assert_int_equal(a.count, 1);
+    emauth_dns_stats s;
+    emauth_async_stats(as, &s);
+    assert_int_equal(s.questions, 4);
+    assert_int_equal(s.queries, 3);
+    assert_int_equal(s.cache_hits, 1);
+    /* a blocking SPF check over it: the answers it needs are cached */
+    emauth_spf_request req;
+    memset(&req, 0, sizeof req);
+    emauth_ip_parse("192.0.2.9", 9, &req.ip, NULL);
+    req.mail_from = "user@spf.emauth.test";
+    emauth_spf_eval *ev = NULL;
+    assert_int_equal(emauth_spf_check(r, &req, &ev, NULL), EMAUTH_OK);
+    assert_int_equal(emauth_spf_eval_result(ev)->verdict, EMAUTH_SPF_PASS);
+    emauth_spf_eval_free(ev);
+    emauth_async_stats(as, &s);
+    assert_int_equal(s.queries, 3);
+    emauth_async_free(as);
+}
+
 int main(void)
 {
     if (!test_nsd_available()) {
@@ -298,6 +372,8 @@ int main(void)
         cmocka_unit_test(test_bad_nameserver_is_named),
         cmocka_unit_test(test_async_shares_questions),
         cmocka_unit_test(test_async_own_loop),
+        cmocka_unit_test(test_async_query),
+        cmocka_unit_test(test_async_resolver),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
