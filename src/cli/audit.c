@@ -8,8 +8,14 @@
  * The fixes come from the library: the SPF editor flattens a record over
  * the lookup limit, merges several records into one and adds a missing
  * include: or ip4:/ip6: term; a missing SPF or DMARC record gets a starting
- * record. Domains are audited one after the other over the blocking
- * resolver (--domains FILE too; not on the async engine).
+ * record.
+ *
+ * Many domains on the async engine, up to --concurrency at once: each
+ * domain's questions are first asked in parallel (the SPF analysis, the
+ * DMARC check, MX, each selector's key record, the --ip check); when they
+ * are all answered and the domain is next in input order, the main loop
+ * audits it over the engine's blocking view (emauth_async_resolver), whose
+ * answers now come from the engine's cache, writes it and frees it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +24,7 @@
 #include <strings.h>
 
 #include <emauth/emauth.h>
+#include "cli/async_run.h"
 #include "cli/cli.h"
 #include "cli/dns.h"
 #include "cli/lint_output.h"
@@ -41,6 +48,8 @@ const char cli_audit_help[] =
     "                     what lookup cost? If not, the record that adds it\n"
     "  --domains FILE     audit the domains listed in FILE (one a line, '#'\n"
     "                     comments), in order, after any DOMAIN given\n"
+    "  --concurrency N    domains whose questions are in flight at once (default 200)\n"
+    "  --stats            print DNS counters and latencies on stderr\n"
     "  --json             one JSON object per domain per line\n"
     "  --dmarc-mode 9989|7489\n"
     "                     DMARC discovery: RFC 9989's DNS tree walk (default) or\n"
@@ -80,7 +89,10 @@ const char cli_audit_help[] =
 #define AUDIT_MAX_LINE_LEN 1024   /* one line of --domains FILE */
 #define AUDIT_TTL 3600
 
-enum { OPT_SELECTOR = 1, OPT_IP, OPT_INCLUDE, OPT_DOMAINS, OPT_JSON, OPT_MODE };
+enum {
+    OPT_SELECTOR = 1, OPT_IP, OPT_INCLUDE, OPT_DOMAINS, OPT_JSON, OPT_MODE, OPT_CONCURRENCY,
+    OPT_STATS
+};
 
 static const cli_option audit_options[] = {
     {"selector", 1, OPT_SELECTOR},
@@ -89,6 +101,8 @@ static const cli_option audit_options[] = {
     {"domains", 1, OPT_DOMAINS},
     {"json", 0, OPT_JSON},
     {"dmarc-mode", 1, OPT_MODE},
+    {"concurrency", 1, OPT_CONCURRENCY},
+    {"stats", 0, OPT_STATS},
     CLI_DNS_OPTIONS,
     {NULL, 0, 0},
 };
@@ -100,7 +114,8 @@ typedef struct audit_opts {
     size_t nselectors;
     const char *ip_text, *include, *domains_file;
     emauth_ip ip;
-    int json;
+    int json, stats;
+    unsigned concurrency;         /* --concurrency: domains prefetched at once */
     emauth_dmarc_mode mode;       /* --dmarc-mode: 9989 (default) or 7489 */
     cli_dns dns;
 } audit_opts;
@@ -146,9 +161,25 @@ typedef struct audit_domain {
     unsigned errors, warnings;
 } audit_domain;
 
+/* A domain of the input, its questions asked ahead on the engine. */
+typedef struct audit_slot {
+    char *domain;                 /* NULL: the slot is free */
+    unsigned pending;             /* prefetch jobs not yet completed */
+} audit_slot;
+
 typedef struct audit_run {
     const audit_opts *opt;
-    emauth_resolver *resolver;
+    emauth_async *as;
+    emauth_resolver *resolver;    /* emauth_async_resolver(as) */
+    audit_slot *slots;            /* a ring of opt->concurrency */
+    unsigned long next_seq, next_audit;
+    size_t next_name;             /* positional DOMAINs taken */
+    FILE *in;                     /* --domains FILE, once opened */
+    unsigned lineno;
+    int input_done;
+    char input_error[4096];   /* reported after the domains before it */
+    ea_buf scratch;
+    cli_progress progress;
     emauth_spf_lint *lint;
     emauth_dmarc_check *dmarc;
     emauth_spf_editor *editor;
@@ -1042,6 +1073,9 @@ static int take_arg(const cli_command *cmd, audit_opts *opt, int id, const char 
         return 0;
     case OPT_DOMAINS: opt->domains_file = value; return 0;
     case OPT_JSON: opt->json = 1; return 0;
+    case OPT_CONCURRENCY:
+        return cli_number(cmd, "concurrency", value, 1, 100000, &opt->concurrency) < 0 ? -1 : 0;
+    case OPT_STATS: opt->stats = 1; return 0;
     case OPT_MODE: {
         int mode = cli_dmarc_mode(cmd, value);
         if (mode < 0)
@@ -1070,32 +1104,106 @@ static int parse_options(const cli_command *cmd, int argc, char **argv, audit_op
 
 /* ---- The command ------------------------------------------------------------------------- */
 
-static int audit_domain_rc(audit_run *r, const char *domain, int *first, int rc)
+static void slot_done(audit_slot *s)
 {
-    if (!*first && !r->opt->json)
-        cli_out_char(&r->out, '\n');
-    *first = 0;
-    int one = audit_one(r, domain);
-    return one > rc ? one : rc;
+    s->pending--;
 }
 
-/* Audits the domains of the file, in order; the exit code so far, updated. */
-static int audit_file(audit_run *r, int *first, int rc)
+static void prefetched_lint(void *arg, const emauth_lint_report *report)
 {
-    FILE *fp = fopen(r->opt->domains_file, "r");
-    char line[AUDIT_MAX_LINE_LEN + 2];
-    unsigned lineno = 0;
-    if (fp == NULL) {
-        cli_errorf("%s: cannot open", r->opt->domains_file);
-        return CLI_EXIT_USAGE;
+    (void)report;
+    slot_done(arg);
+}
+
+static void prefetched_dmarc(void *arg, const emauth_dmarc_report *report)
+{
+    (void)report;
+    slot_done(arg);
+}
+
+static void prefetched_answer(void *arg, const emauth_dns_answer *a)
+{
+    (void)a;
+    slot_done(arg);
+}
+
+static void prefetched_spf(void *arg, const emauth_spf_result *res)
+{
+    (void)res;
+    slot_done(arg);
+}
+
+/* Counts a prefetch job once it is submitted (it may have completed already). */
+static void submitted(audit_slot *s, emauth_status st)
+{
+    if (st == EMAUTH_OK)
+        s->pending++;
+}
+
+/*
+ * Asks the domain's questions on the engine: what audit_one() will ask
+ * first. One that cannot be submitted is simply asked again by the audit.
+ * Answers at hand (a zone) complete inside the calls.
+ */
+static void prefetch(audit_run *r, audit_slot *s)
+{
+    const audit_opts *opt = r->opt;
+    const char *domain = s->domain;
+    s->pending = 1;   /* held until every job is submitted */
+    submitted(s, emauth_async_spf_lint(r->as, domain, prefetched_lint, s, NULL));
+    submitted(s, emauth_async_dmarc_check(r->as, domain, opt->mode, prefetched_dmarc, s,
+                                          NULL));
+    emauth_dns_question q = {domain, EMAUTH_DNS_MX};
+    submitted(s, emauth_async_query(r->as, &q, prefetched_answer, s, NULL));
+    for (size_t i = 0; i < opt->nselectors; i++) {
+        r->scratch.len = 0;
+        if (ea_buf_printf(&r->scratch, "%s._domainkey.%s", opt->selectors[i], domain) != 0)
+            continue;
+        emauth_dns_question k = {ea_buf_cstr(&r->scratch), EMAUTH_DNS_TXT};
+        submitted(s, emauth_async_query(r->as, &k, prefetched_answer, s, NULL));
     }
-    while (rc != CLI_EXIT_USAGE && fgets(line, sizeof line, fp) != NULL) {
-        lineno++;
+    if (opt->ip_text != NULL) {
+        r->scratch.len = 0;
+        if (ea_buf_printf(&r->scratch, "postmaster@%s", domain) == 0) {
+            emauth_spf_request req = {.ip = opt->ip, .mail_from = ea_buf_cstr(&r->scratch),
+                                      .helo = domain, .identity = EMAUTH_SPF_ID_MAILFROM};
+            submitted(s, emauth_async_spf(r->as, &req, prefetched_spf, s, NULL));
+        }
+    }
+    s->pending--;
+}
+
+/* Opens --domains FILE when the DOMAINs given are taken; -1 after noting the error. */
+static int open_file(audit_run *r)
+{
+    if (r->in != NULL)
+        return 0;
+    if ((r->in = fopen(r->opt->domains_file, "r")) != NULL)
+        return 0;
+    snprintf(r->input_error, sizeof r->input_error, "%s: cannot open", r->opt->domains_file);
+    return -1;
+}
+
+/*
+ * The next domain of the input (DOMAINs given, then the file's lines),
+ * malloc'ed; NULL at the end or after an error, noted in input_error and
+ * reported when the domains before it are written.
+ */
+static char *next_domain(audit_run *r)
+{
+    const audit_opts *opt = r->opt;
+    if (r->next_name < opt->ndomains)
+        return dup_str(opt->domains[r->next_name++]);
+    if (opt->domains_file == NULL || open_file(r) != 0)
+        return NULL;
+    char line[AUDIT_MAX_LINE_LEN + 2];
+    while (fgets(line, sizeof line, r->in) != NULL) {
+        r->lineno++;
         size_t len = strlen(line);
         if (len > AUDIT_MAX_LINE_LEN) {
-            cli_errorf("%s:%u: line too long", r->opt->domains_file, lineno);
-            rc = CLI_EXIT_USAGE;
-            break;
+            snprintf(r->input_error, sizeof r->input_error, "%s:%u: line too long",
+                     opt->domains_file, r->lineno);
+            return NULL;
         }
         line[strcspn(line, "#")] = '\0';
         char *s = line + strspn(line, " \t\r\n");
@@ -1104,32 +1212,75 @@ static int audit_file(audit_run *r, int *first, int rc)
             continue;
         if (cli_bad_domain(s) != NULL) {
             char q[CLI_QUOTE_MAX];
-            cli_errorf("%s:%u: not a domain name: \"%s\"", r->opt->domains_file, lineno,
-                       cli_quote(q, s));
-            rc = CLI_EXIT_USAGE;
-            break;
+            snprintf(r->input_error, sizeof r->input_error, "%s:%u: not a domain name: \"%s\"",
+                     opt->domains_file, r->lineno, cli_quote(q, s));
+            return NULL;
         }
-        rc = audit_domain_rc(r, s, first, rc);
+        char *d = dup_str(s);
+        if (d == NULL)
+            snprintf(r->input_error, sizeof r->input_error, "out of memory");
+        return d;
     }
-    if (ferror(fp)) {
-        cli_errorf("%s: read error", r->opt->domains_file);
-        rc = CLI_EXIT_USAGE;
+    if (ferror(r->in))
+        snprintf(r->input_error, sizeof r->input_error, "%s: read error", opt->domains_file);
+    return NULL;
+}
+
+/* Reads domains and asks their questions while there is room. */
+static void submit_more(audit_run *r)
+{
+    while (!r->input_done && r->next_seq - r->next_audit < r->opt->concurrency) {
+        audit_slot *s = &r->slots[r->next_seq % r->opt->concurrency];
+        if ((s->domain = next_domain(r)) == NULL) {
+            r->input_done = 1;
+            return;
+        }
+        r->next_seq++;
+        prefetch(r, s);
     }
-    fclose(fp);
+}
+
+/* Audits and writes the domains whose questions are answered, in input order. */
+static int audit_ready(audit_run *r, int *first, int rc)
+{
+    while (rc != CLI_EXIT_USAGE && r->next_audit < r->next_seq) {
+        audit_slot *s = &r->slots[r->next_audit % r->opt->concurrency];
+        if (s->pending > 0)
+            break;
+        if (!*first && !r->opt->json)
+            cli_out_char(&r->out, '\n');
+        *first = 0;
+        int one = audit_one(r, s->domain);
+        rc = one > rc ? one : rc;
+        free(s->domain);
+        s->domain = NULL;
+        r->next_audit++;
+        cli_progress_show(&r->progress, r->next_audit, -1, 0);
+    }
     return rc;
 }
 
 static int audit_all(audit_run *r)
 {
     int rc = CLI_EXIT_OK, first = 1;
-    for (size_t i = 0; i < r->opt->ndomains && rc != CLI_EXIT_USAGE; i++)
-        rc = audit_domain_rc(r, r->opt->domains[i], &first, rc);
-    if (rc != CLI_EXIT_USAGE && r->opt->domains_file != NULL)
-        rc = audit_file(r, &first, rc);
+    while (rc != CLI_EXIT_USAGE && (!r->input_done || r->next_audit < r->next_seq)) {
+        submit_more(r);
+        unsigned long before = r->next_audit;
+        rc = audit_ready(r, &first, rc);
+        if (rc != CLI_EXIT_USAGE && r->next_audit == before && emauth_async_in_flight(r->as) > 0)
+            cli_async_wait(r->as, &r->progress);
+    }
+    cli_progress_show(&r->progress, r->next_audit, 1, 1);
+    if (rc != CLI_EXIT_USAGE && r->input_error[0] != '\0') {
+        cli_errorf("%s", r->input_error);
+        rc = CLI_EXIT_USAGE;
+    }
     if (cli_out_flush(&r->out) != 0) {
         cli_errorf("error writing the report");
         rc = CLI_EXIT_USAGE;
     }
+    if (r->opt->stats)
+        cli_async_print_stats(r->as);
     return rc;
 }
 
@@ -1137,23 +1288,38 @@ int cli_audit(const cli_command *cmd, int argc, char **argv)
 {
     audit_opts opt;
     memset(&opt, 0, sizeof opt);
+    opt.concurrency = 200;
     opt.domains = calloc((size_t)argc + 1, sizeof *opt.domains);
     opt.selectors = calloc((size_t)argc + 1, sizeof *opt.selectors);
     int rc = opt.domains != NULL && opt.selectors != NULL && cli_dns_init(&opt.dns, argc) == 0
                  ? parse_options(cmd, argc, argv, &opt)
                  : CLI_EXIT_USAGE;
-    audit_run r = {.opt = &opt};
+    audit_run r;
+    memset(&r, 0, sizeof r);
+    r.opt = &opt;
     cli_out_init(&r.out, stdout);
-    if (rc == CLI_EXIT_OK && (r.resolver = cli_dns_resolver(&opt.dns)) == NULL)
+    ea_buf_init(&r.scratch);
+    cli_progress_init(&r.progress, opt.domains_file != NULL || opt.ndomains > 1);
+    if (rc == CLI_EXIT_OK && (r.as = cli_dns_async(&opt.dns)) == NULL)
         rc = CLI_EXIT_USAGE;
     if (rc == CLI_EXIT_OK &&
-        (emauth_spf_lint_new(&r.lint) != EMAUTH_OK || emauth_dmarc_check_new(&r.dmarc) != EMAUTH_OK ||
+        ((r.slots = calloc(opt.concurrency, sizeof *r.slots)) == NULL ||
+         emauth_spf_lint_new(&r.lint) != EMAUTH_OK || emauth_dmarc_check_new(&r.dmarc) != EMAUTH_OK ||
          emauth_spf_editor_new(&r.editor) != EMAUTH_OK)) {
         cli_errorf("out of memory");
         rc = CLI_EXIT_USAGE;
     }
-    if (rc == CLI_EXIT_OK)
+    if (rc == CLI_EXIT_OK) {
+        r.resolver = emauth_async_resolver(r.as);
         rc = audit_all(&r);
+    }
+    emauth_async_free(r.as);   /* first: drops the jobs that point at the slots */
+    for (size_t i = 0; r.slots != NULL && i < opt.concurrency; i++)
+        free(r.slots[i].domain);
+    free(r.slots);
+    if (r.in != NULL)
+        fclose(r.in);
+    ea_buf_free(&r.scratch);
     emauth_spf_editor_free(r.editor);
     emauth_dmarc_check_free(r.dmarc);
     emauth_spf_lint_free(r.lint);

@@ -84,6 +84,37 @@ audit_list
 [ "$(sed -n 's/^{"domain":"\([^"]*\)".*/\1/p' "$OUT/domains.out" | tr '\n' ' ')" = \
     "acme.example example.com busy.example " ] || fail "domains: not in input order"
 
+# --domains on the async engine: 200 generated domains in a zone, reports in
+# input order (the file lists them backwards), the same at any --concurrency;
+# --stats prints the DNS counters.
+i=1
+: >"$OUT/many.zone"
+: >"$OUT/many.list"
+while [ $i -le 200 ]; do
+    printf 'd%s.many.example. 300 IN MX 10 mx.many.example.\n' $i >>"$OUT/many.zone"
+    printf 'd%s.many.example. 300 IN TXT "v=spf1 ip4:192.0.2.%s -all"\n' $i $((i % 250)) \
+        >>"$OUT/many.zone"
+    printf '_dmarc.d%s.many.example. 300 IN TXT "v=DMARC1; p=reject"\n' $i >>"$OUT/many.zone"
+    printf 'k._domainkey.d%s.many.example. 300 IN TXT "v=DKIM1; p="\n' $i >>"$OUT/many.zone"
+    printf 'd%s.many.example\n' $((201 - i)) >>"$OUT/many.list"
+    i=$((i + 1))
+done
+run many_1 1 audit --zone "$OUT/many.zone" --json --selector k --ip 192.0.2.7 \
+    --concurrency 1 --domains "$OUT/many.list"
+run many_50 1 audit --zone "$OUT/many.zone" --json --selector k --ip 192.0.2.7 \
+    --concurrency 50 --domains "$OUT/many.list" --stats
+json_lines_ok many_50.out
+[ "$(wc -l <"$OUT/many_50.out")" = 200 ] || fail "many: 200 lines expected"
+sed -n 's/^{"domain":"\([^"]*\)".*/\1/p' "$OUT/many_50.out" | diff "$OUT/many.list" - >&2 ||
+    fail "many: not in input order"
+cmp -s "$OUT/many_1.out" "$OUT/many_50.out" || fail "many: --concurrency 1 and 50 differ"
+has many_50.err "dns: "
+has many_50.err "questions"
+has many_50.err "dns: latency p50"
+run many_text 0 audit --zone "$OUT/many.zone" --concurrency 7 --domains "$OUT/many.list"
+run u_conc 2 audit example.com --concurrency 0
+has u_conc.err "concurrency"
+
 # Usage errors: exit 2.
 run u_none 2 audit
 err_is u_none "emauth: audit: a DOMAIN or --domains FILE is required (see 'emauth audit --help')"
@@ -104,4 +135,7 @@ has help.out "Usage: emauth audit DOMAIN..."
 # shellcheck disable=SC2086
 vg audit $ZONES example.net busy.example shop.example.net acme.example --selector demo2026 \
     --selector gone --ip 203.0.113.7 --include _spf.crm.example
+# shellcheck disable=SC2086
+vg audit --zone "$OUT/many.zone" --concurrency 3 --selector k --ip 192.0.2.7 \
+    --domains "$OUT/many.list"
 exit 0
