@@ -35,7 +35,7 @@ emauth_status ea_cache_put(ea_cache *c, const emauth_dns_question *q, const emau
 size_t ea_cache_count(const ea_cache *c);
 
 /* A deep copy of a in one malloc() block: free() releases it all. NULL when
- * out of memory. The reason (why) is not kept. */
+ * out of memory. The reason (why) is kept: reasons are static strings. */
 emauth_dns_answer *ea_answer_clone(const emauth_dns_answer *a);
 
 #endif
