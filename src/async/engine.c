@@ -39,7 +39,6 @@ typedef struct query_job {
     emauth_dns_question q;
     char *name;                 /* q.name, owned */
     int asked;
-    const emauth_dns_answer *a; /* valid from answer() to complete() */
 } query_job;
 
 struct job {
@@ -130,17 +129,20 @@ static emauth_status query_next(job *j, const emauth_dns_question **q)
     return EMAUTH_NEED_DNS;
 }
 
-/* a stays valid until complete(), which drive() calls right after this. */
+/*
+ * The callback runs here, while a is valid (answers live only during the
+ * answer call: a cache hit is a copy on drive()'s stack, a network answer
+ * is freed after its waiters). The job is still counted in flight during it.
+ */
 static emauth_status query_answer(job *j, const emauth_dns_answer *a)
 {
-    j->m.query->a = a;
+    j->cb.query(j->arg, a);
     return EMAUTH_OK;
 }
 
 static void query_complete(job *j)
 {
-    j->cb.query(j->arg, j->m.query->a);
-    j->m.query->a = NULL;
+    (void)j;   /* the callback already ran, in query_answer() */
 }
 
 static void query_destroy(job *j)
@@ -491,7 +493,6 @@ emauth_status emauth_async_query(emauth_async *as, const emauth_dns_question *q,
     m->q.name = name;
     m->q.type = q->type;
     m->asked = 0;
-    m->a = NULL;
     j->cb.query = cb;
     launch(j, arg);
     return EMAUTH_OK;
