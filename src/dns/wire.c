@@ -16,7 +16,7 @@
 
 #include "dns/wire.h"
 
-#define MAX_RRS 1024            /* records kept from one answer section */
+#define MIN_RR_BYTES 11         /* root name (1) + TYPE CLASS TTL RDLENGTH (10) */
 
 typedef struct cursor {
     const unsigned char *msg;   /* whole message: names may point anywhere in it */
@@ -174,9 +174,45 @@ static void answer_fail(emauth_dns_answer *out, const char *why)
     out->why = why;
 }
 
+/*
+ * The next byte of a presentation-form name at s[*i]: \X and \DDD decoded,
+ * A-Z lower-cased, a separating dot as 256 (so "\." is not one), -1 at the
+ * end. Names from answers are escaped the way ares_expand_name() does
+ * (\; \( \@ ...), names asked may be escaped otherwise or not at all.
+ */
+static int name_next(const char *s, size_t *i)
+{
+    unsigned c = (unsigned char)s[*i];
+    if (c == '\0')
+        return -1;
+    (*i)++;
+    if (c == '.')
+        return 256;
+    if (c == '\\' && s[*i] != '\0') {
+        c = (unsigned char)s[(*i)++];
+        if (c >= '0' && c <= '9' && s[*i] >= '0' && s[*i] <= '9' && s[*i + 1] >= '0' &&
+            s[*i + 1] <= '9') {
+            c = ((c - '0') * 100 + (unsigned)(s[*i] - '0') * 10 + (unsigned)(s[*i + 1] - '0')) &
+                255;
+            *i += 2;
+        }
+    }
+    return (int)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+/* The same name, however each side escapes its bytes. */
 static int name_eq(const char *a, const char *b)
 {
-    return a != NULL && strcmp(a, b) == 0;   /* both lower-cased */
+    if (a == NULL)
+        return 0;
+    size_t i = 0, j = 0;
+    for (;;) {
+        int x = name_next(a, &i), y = name_next(b, &j);
+        if (x != y)
+            return 0;
+        if (x < 0)
+            return 1;
+    }
 }
 
 /* Follows the CNAME chain from qname within the answer section. */
@@ -250,9 +286,13 @@ emauth_status ea_wire_parse(const unsigned char *msg, size_t len, const emauth_d
         get16(&c);
         get16(&c);
     }
+    /* The counts are the sender's word; the message length bounds them (a
+     * 64 KiB message holds < 6000 records), so nothing present is dropped:
+     * cutting at a fixed count lost the client's address in a big A set. */
     size_t total = (size_t)an + ns;
-    if (total > MAX_RRS)
-        total = MAX_RRS;
+    size_t room = c.bad ? 0 : (c.len - c.off) / MIN_RR_BYTES + 1;   /* +1: a lying count fails */
+    if (total > room)
+        total = room;
     parsed_rr *rrs = ea_arena_alloc(arena, (total ? total : 1) * sizeof *rrs);
     if (rrs == NULL)
         return EMAUTH_ERR_NOMEM;
@@ -284,7 +324,9 @@ emauth_status ea_wire_parse(const unsigned char *msg, size_t len, const emauth_d
         return EMAUTH_ERR_NOMEM;
     uint32_t min_ttl = UINT32_MAX;
     size_t count = 0;
-    for (size_t i = 0; i < nan; i++) {
+    /* NXDOMAIN says there is nothing: records beside it (a hostile or broken
+     * server) are dropped, so that count > 0 always means rcode OK. */
+    for (size_t i = 0; i < nan && rcode == EMAUTH_DNS_OK; i++) {
         if (rrs[i].rr.type != q->type || !name_eq(rrs[i].owner, target))
             continue;
         keep[count++] = rrs[i].rr;

@@ -189,6 +189,25 @@ static void test_negative_answers(void **state)
     ea_arena_free(&p.arena);
 }
 
+/* Found by fuzz_dns_wire: NXDOMAIN with records of the asked type in the
+ * answer section came back as NXDOMAIN with count 2. */
+static void test_nxdomain_with_records(void **state)
+{
+    (void)state;
+    static const unsigned char ip[4] = {192, 0, 2, 1};
+    msg m;
+    header(&m, 3, 2, 0);
+    question(&m, "example.com", 1);
+    rr_a(&m, "example.com", 300, ip);
+    rr_a(&m, "example.com", 60, ip);
+    parsed p;
+    parse(&m, "example.com", 1, &p);
+    assert_int_equal(p.a.rcode, EMAUTH_DNS_NXDOMAIN);
+    assert_int_equal(p.a.count, 0);
+    assert_int_equal(p.ttl, 0);            /* no SOA: not cacheable */
+    ea_arena_free(&p.arena);
+}
+
 static void test_error_rcodes(void **state)
 {
     (void)state;
@@ -311,7 +330,7 @@ int main(void)
         cmocka_unit_test(test_a_answer),        cmocka_unit_test(test_cname_chain_and_txt),
         cmocka_unit_test(test_negative_answers), cmocka_unit_test(test_error_rcodes),
         cmocka_unit_test(test_mx_and_ptr),      cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_cname_loop),
+        cmocka_unit_test(test_cname_loop),      cmocka_unit_test(test_nxdomain_with_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
