@@ -234,6 +234,60 @@ static void on_response(void *arg, int status, int timeouts, unsigned char *abuf
     free(qr);
 }
 
+/*
+ * The query message (RFC 1035 §4.1; RD set, an EDNS0 OPT record last, as
+ * ares_query() builds it) for a presentation-form name with \X and \DDD
+ * escapes, as ares_expand_name() writes names read from answers. c-ares
+ * 1.18's own encoder knows only \X: an MX or PTR target holding a byte
+ * outside 0x20-0x7e (a NUL, UTF-8) was asked for as another name. Returns
+ * the length, or 0 for a name that cannot be asked (label over 63 bytes,
+ * name over 255 in wire form, empty label, bad escape).
+ */
+#define QUERY_MAX (12 + 255 + 4 + 11)
+
+static size_t encode_query(const char *name, uint16_t type, unsigned char *out)
+{
+    static const unsigned char header[12] = {0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1};
+    memcpy(out, header, sizeof header);
+    size_t o = 12;
+    const char *p = strcmp(name, ".") == 0 ? "" : name;
+    while (*p) {
+        size_t lenpos = o++, label = 0;
+        for (; *p && *p != '.'; label++) {
+            unsigned c = (unsigned char)*p++;
+            if (c == '\\' && *p >= '0' && *p <= '9') {
+                if (p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9')
+                    return 0;
+                c = (unsigned)(p[0] - '0') * 100 + (unsigned)(p[1] - '0') * 10 +
+                    (unsigned)(p[2] - '0');
+                p += 3;
+                if (c > 255)
+                    return 0;
+            } else if (c == '\\') {
+                if (*p == '\0')
+                    return 0;
+                c = (unsigned char)*p++;
+            }
+            if (label == 63 || o - 12 >= 254)   /* room for the root label */
+                return 0;
+            out[o++] = (unsigned char)c;
+        }
+        if (label == 0)
+            return 0;
+        out[lenpos] = (unsigned char)label;
+        if (*p == '.')
+            p++;
+    }
+    static const unsigned char tail[2 + 11] = {
+        0, 1,                                                      /* QCLASS IN */
+        0, 0, 41, EDNS_PAYLOAD >> 8, EDNS_PAYLOAD & 255, 0, 0, 0, 0, 0, 0};   /* OPT */
+    out[o++] = 0;
+    out[o++] = (unsigned char)(type >> 8);
+    out[o++] = (unsigned char)type;
+    memcpy(out + o, tail, sizeof tail);
+    return o + sizeof tail;
+}
+
 emauth_status ea_ares_query(ea_ares *a, const emauth_dns_question *q, ea_ares_cb cb, void *arg)
 {
     size_t n = strlen(q->name);
@@ -247,7 +301,12 @@ emauth_status ea_ares_query(ea_ares *a, const emauth_dns_question *q, ea_ares_cb
     qr->start_us = ea_now_us();
     memcpy(qr->name, q->name, n + 1);
     a->pending++;
-    ares_query(a->channel, qr->name, 1 /* IN */, q->type, on_response, qr);
+    unsigned char msg[QUERY_MAX];
+    size_t len = encode_query(qr->name, q->type, msg);
+    if (len == 0)
+        on_response(qr, ARES_EBADNAME, 0, NULL, 0);   /* as ares_query() would, at once */
+    else
+        ares_send(a->channel, msg, (int)len, on_response, qr);
     return EMAUTH_OK;
 }
 
