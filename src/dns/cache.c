@@ -4,6 +4,11 @@
 
 #include "dns/cache.h"
 
+/* Bytes an entry may take on average: answers are a few hundred bytes, but
+ * one name can answer with a 64 KiB message of records (~300 KiB copied),
+ * so the entry count alone does not bound memory. */
+#define BYTES_PER_ENTRY 2048
+
 typedef struct entry entry;
 struct entry {
     entry *hnext;                  /* hash chain */
@@ -12,6 +17,7 @@ struct entry {
     uint64_t expires_ms;
     uint16_t type;
     size_t name_len;
+    size_t size;                   /* of this block */
     const char *name;              /* lower-cased key, in this block */
     emauth_dns_answer answer;      /* deep copy, in this block */
 };
@@ -20,6 +26,7 @@ struct ea_cache {
     entry **buckets;
     size_t nbuckets;               /* power of two */
     size_t count, max;
+    size_t bytes, max_bytes;       /* of all blocks; max_bytes = max x BYTES_PER_ENTRY */
     uint32_t max_ttl;
     entry *head, *tail;
 };
@@ -40,6 +47,8 @@ ea_cache *ea_cache_new(size_t max_entries, uint32_t max_ttl)
         return NULL;
     }
     c->max = max_entries;
+    c->max_bytes = max_entries > SIZE_MAX / BYTES_PER_ENTRY ? SIZE_MAX
+                                                            : max_entries * BYTES_PER_ENTRY;
     c->max_ttl = max_ttl;
     return c;
 }
@@ -120,6 +129,7 @@ static void remove_entry(ea_cache *c, entry **slot)
     *slot = e->hnext;
     lru_unlink(c, e);
     c->count--;
+    c->bytes -= e->size;
     free(e);
 }
 
@@ -242,6 +252,7 @@ static entry *entry_new(const char *key, size_t len, const emauth_dns_answer *a)
     if (e == NULL)
         return NULL;
     memset(e, 0, sizeof *e);
+    e->size = sizeof *e + body + len + 1;
     clone_into(&e->answer, a, e + 1);
     char *p = (char *)(e + 1) + body;
     e->name = put_str(&p, key, len);
@@ -277,7 +288,8 @@ emauth_status ea_cache_put(ea_cache *c, const emauth_dns_question *q, const emau
     *find_slot(c, key, len, q->type, h) = e;
     lru_push(c, e);
     c->count++;
-    while (c->count > c->max) {
+    c->bytes += e->size;
+    while (c->count > c->max || c->bytes > c->max_bytes) {   /* may drop e itself */
         entry *old = c->tail;
         remove_entry(c, find_slot(c, old->name, old->name_len, old->type, old->hash));
     }

@@ -13,7 +13,9 @@
 
 typedef struct ea_cache ea_cache;
 
-/* max_entries > 0; TTLs above max_ttl seconds are capped. NULL when out of memory. */
+/* max_entries > 0; TTLs above max_ttl seconds are capped. The copies take
+ * at most max_entries x 2 KiB in all (least recently used dropped first).
+ * NULL when out of memory. */
 ea_cache *ea_cache_new(size_t max_entries, uint32_t max_ttl);
 void ea_cache_free(ea_cache *c);
 
