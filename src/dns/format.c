@@ -31,7 +31,10 @@ static void put_ddd(out *o, unsigned char c)
     put(o, e, 4);
 }
 
-/* A name, absolute, with tokenizing bytes escaped ('\' escapes kept as written). */
+/*
+ * A name, absolute, with tokenizing bytes escaped ('\' escapes kept as
+ * written); a leading '$' too, or an owner name would read as a directive.
+ */
 static void put_name(out *o, const char *name)
 {
     size_t n = strlen(name);
@@ -41,7 +44,7 @@ static void put_name(out *o, const char *name)
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)name[i];
-        if (c <= 0x20 || c >= 0x7f || strchr("()\";", c) != NULL)
+        if (c <= 0x20 || c >= 0x7f || strchr("()\";", c) != NULL || (i == 0 && c == '$'))
             put_ddd(o, c);
         else
             put(o, name + i, 1);

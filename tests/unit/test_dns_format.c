@@ -129,11 +129,32 @@ static void test_round_trip_odd_owner(void **state)
     emauth_zone_free(z);
 }
 
+/* Found by fuzz_zone_parse: an owner starting with '$' was written bare and
+ * loaded back as an unknown directive; it must come back as the same name. */
+static void test_round_trip_dollar_owner(void **state)
+{
+    (void)state;
+    emauth_dns_rr rr = {.type = EMAUTH_DNS_A, .ttl = 1, .u.a = {10, 0, 0, 2}};
+    char line[128];
+    emauth_dns_rr_format("$ttl.example.com", &rr, line, sizeof line);
+    assert_string_equal(line, "\\036ttl.example.com. 1 IN A 10.0.0.2");
+    emauth_dns_answer a;
+    emauth_zone *z = round_trip("$ttl.example.com", &rr, &a);
+    assert_int_equal(a.rrs[0].u.a[3], 2);
+    emauth_zone_free(z);
+    /* inside a name '$' is plain: rdata names and later labels keep it */
+    rr.type = EMAUTH_DNS_CNAME;
+    rr.u.target = "a.$b.example.com";
+    emauth_dns_rr_format("a$.example.com", &rr, line, sizeof line);
+    assert_string_equal(line, "a$.example.com. 1 IN CNAME a.$b.example.com.");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_lines),      cmocka_unit_test(test_round_trip_txt),
         cmocka_unit_test(test_round_trip_types), cmocka_unit_test(test_round_trip_odd_owner),
+        cmocka_unit_test(test_round_trip_dollar_owner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
