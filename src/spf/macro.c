@@ -273,7 +273,9 @@ emauth_status ea_macro_expand(const char *s, size_t len, ea_macro_use use,
     ea_buf tmp;
     ea_buf_init(&tmp);
     emauth_status st = EMAUTH_OK;
-    for (size_t i = 0; i < len && st == EMAUTH_OK;) {
+    /* An explanation stops growing at its cap: each step adds one value at most. */
+    for (size_t i = 0; i < len && st == EMAUTH_OK &&
+                       !(use == EA_MACRO_EXP && out->len - mark >= EA_MACRO_EXP_MAX);) {
         const char *pct = memchr(s + i, '%', len - i);
         size_t lit = pct ? (size_t)(pct - s) - i : len - i;
         if (lit && ea_buf_append(out, s + i, lit) != 0) {
@@ -318,5 +320,9 @@ emauth_status ea_macro_expand(const char *s, size_t len, ea_macro_use use,
     out->data[out->len] = '\0';
     if (use == EA_MACRO_DOMAIN)
         truncate_domain(out, mark);
+    else if (out->len - mark > EA_MACRO_EXP_MAX) {
+        out->len = mark + EA_MACRO_EXP_MAX;
+        out->data[out->len] = '\0';
+    }
     return EMAUTH_OK;
 }

@@ -51,8 +51,15 @@ emauth_status ea_macro_check(const char *s, size_t len, ea_macro_use use,
 int ea_macro_uses_p(const char *s, size_t len);
 
 /*
+ * An expanded explanation keeps at most this many bytes (§6.2 lets it be
+ * limited): a 64 KiB TXT record of %{s} would otherwise grow to megabytes.
+ */
+#define EA_MACRO_EXP_MAX 1024
+
+/*
  * Expands s into out (appended). For EA_MACRO_DOMAIN the result is truncated
- * from the left by whole labels to at most 253 bytes (§7.3). Returns
+ * from the left by whole labels to at most 253 bytes (§7.3); for
+ * EA_MACRO_EXP it is cut after EA_MACRO_EXP_MAX bytes. Returns
  * EMAUTH_ERR_SYNTAX for a malformed string (check first), EMAUTH_ERR_NOMEM.
  */
 emauth_status ea_macro_expand(const char *s, size_t len, ea_macro_use use,

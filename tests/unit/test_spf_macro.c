@@ -382,6 +382,30 @@ static void test_uses_p(void **state)
     }
 }
 
+/* §6.2 allows a limit: a long explain-string is cut at EA_MACRO_EXP_MAX bytes. */
+static void test_explanation_cap(void **state)
+{
+    (void)state;
+    emauth_ip ip = parse_ip("192.0.2.3");
+    ea_macro_ctx ctx = rfc_ctx(&ip);
+    char s[5001];
+    size_t n = 0;
+    while (n + 4 < sizeof s)
+        n += (size_t)snprintf(s + n, sizeof s - n, "%%{s}");
+    ea_buf out;
+    ea_buf_init(&out);
+    assert_int_equal(ea_buf_append(&out, "kept:", 5), 0);
+    assert_int_equal(ea_macro_expand(s, n, EA_MACRO_EXP, &ctx, &out), EMAUTH_OK);
+    assert_int_equal(out.len, 5 + EA_MACRO_EXP_MAX);
+    assert_int_equal(strlen(ea_buf_cstr(&out)), out.len);
+    assert_memory_equal(out.data, "kept:strong-bad@email.example.com", 33);
+    ea_buf_free(&out);
+    /* Under the cap nothing changes. */
+    expand_ok("%{s}", EA_MACRO_EXP, &ctx, &out);
+    assert_string_equal(ea_buf_cstr(&out), "strong-bad@email.example.com");
+    ea_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_expand_refuses_bad_syntax),
         cmocka_unit_test(test_uses_p),
+        cmocka_unit_test(test_explanation_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
