@@ -2,7 +2,7 @@
 # Install the Debian packages emauth needs to build and test.
 # As root: installs what is missing. Otherwise: prints the exact apt-get line.
 set -eu
-PKGS="build-essential cmake pkg-config libc-ares-dev libssl-dev libyaml-dev libcmocka-dev valgrind jq nsd python3-dkim opendkim-tools libopendkim-dev time libpsl-dev publicsuffix libopendmarc-dev"
+PKGS="build-essential cmake pkg-config libc-ares-dev libssl-dev libyaml-dev libcmocka-dev valgrind jq nsd python3-dkim opendkim-tools libopendkim-dev time libpsl-dev publicsuffix libopendmarc-dev clang libclang-rt-dev"
 [ "$#" -gt 0 ] && PKGS="$PKGS $*"
 missing=""
 for p in $PKGS; do
