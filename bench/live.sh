@@ -1,20 +1,44 @@
 #!/bin/sh
-# bench/live.sh [BUILD] - SPF bulk checks over live DNS against NSD on loopback.
+# bench/live.sh [BUILD] - SPF checks over live DNS against NSD on loopback.
+#
+# Called from bench/run.sh (section 2); runs alone too (from the repository
+# root), appending its rows to bench/out/results.tsv (see bench/lib.sh).
 #
 # 10,000 customer domains, each "v=spf1 mx include:_spf.provN.example -all"
 # with its own MX host, sharing 4 providers whose include chains hold the
-# sender's address. One batch line per domain. Runs the CLI at concurrency
-# 1 and 200, with the answer cache on and off, and reports checks per
-# second, DNS queries sent and peak memory (max RSS).
-# NSD is started here on a 127.0.0.1 port and stopped by its PID.
+# sender's address: each check asks 6 questions. One batch line per domain.
+#  - emauth's CLI over the whole batch at concurrency 1 and 200, with its
+#    answer cache on and off (bench/cli_runs.sh: every verdict must be pass);
+#  - pyspf (dnspython pointed at NSD's port) and Mail::SPF (Net::DNS pointed
+#    at NSD's port), one check after the other through the same batch lines
+#    for a fixed time per run, every verdict checked;
+#  - libspf2 is not run: its resolver layer (SPF_dns_resolv_new) calls
+#    res_ninit on its own resolver state, which reads /etc/resolv.conf, and
+#    resolv.conf cannot name a port; pointing it at NSD would take a
+#    system-wide change (resolv.conf, or NSD on port 53), which this
+#    benchmark does not make.
+# Peak RSS of each process by GNU time. NSD is started here on a free
+# 127.0.0.1 port and stopped by its PID on exit, error or interrupt.
+# DOMAINS sets the number of domains (10000).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 cd "$ROOT"
+case $BUILD in "$ROOT"/*) BUILD=${BUILD#"$ROOT"/} ;; esac
+. bench/lib.sh
 EMAUTH=$BUILD/emauth
 DOMAINS=${DOMAINS:-10000}
 NSD=$(command -v nsd || echo /usr/sbin/nsd)
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    LRUNS=1      # runs of each emauth configuration (the whole batch each)
+    PSECS=0.5    # seconds per peer run
+    PRUNS=1
+else
+    LRUNS=3
+    PSECS=2
+    PRUNS=3
+fi
 
 if [ ! -x "$EMAUTH" ]; then
     echo "bench: $EMAUTH: not built; run: make" >&2
@@ -22,19 +46,25 @@ if [ ! -x "$EMAUTH" ]; then
 fi
 if [ ! -x "$NSD" ]; then
     echo "bench: nsd is not installed (apt-get install nsd): live DNS benchmark skipped"
+    record spf-live emauth-c1-cache live - - - n/a "nsd not installed"
     exit 0
 fi
 
-DIR=$(mktemp -d /tmp/emauth-bench-live-XXXXXX)
+DIR=$OUT/live            # the zone, the batch, NSD's files (its config wants absolute paths)
+rm -rf "$DIR"
+mkdir -p "$DIR"
+ADIR=$ROOT/$DIR
 NSD_PID=""
 cleanup() {
     if [ -n "$NSD_PID" ]; then
         kill "$NSD_PID" 2>/dev/null || true
         wait "$NSD_PID" 2>/dev/null || true
+        NSD_PID=""
     fi
-    rm -rf "$DIR"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 # The world, as NSD's root zone.
 awk -v n="$DOMAINS" 'BEGIN {
@@ -69,12 +99,12 @@ write_conf() {
         echo "  username: \"\""
         echo "  chroot: \"\""
         echo "  database: \"\""
-        echo "  zonesdir: \"$DIR\""
-        echo "  pidfile: \"$DIR/nsd.pid\""
-        echo "  xfrdfile: \"$DIR/xfrd.state\""
-        echo "  zonelistfile: \"$DIR/zone.list\""
-        echo "  xfrdir: \"$DIR\""
-        echo "  logfile: \"$DIR/nsd.log\""
+        echo "  zonesdir: \"$ADIR\""
+        echo "  pidfile: \"$ADIR/nsd.pid\""
+        echo "  xfrdfile: \"$ADIR/xfrd.state\""
+        echo "  zonelistfile: \"$ADIR/zone.list\""
+        echo "  xfrdir: \"$ADIR\""
+        echo "  logfile: \"$ADIR/nsd.log\""
         echo "  server-count: 1"
         echo "  tcp-count: 128"
         echo "  rrl-ratelimit: 0"
@@ -120,41 +150,42 @@ until start_nsd "$PORT"; do
     PORT=$((PORT + 1))
 done
 
-echo "machine: $(nproc) cores; NSD $("$NSD" -v 2>&1 | sed -n 's/^NSD version //p') on $SERVER (pid $NSD_PID)"
+echo "NSD $("$NSD" -v 2>&1 | sed -n 's/^NSD version //p') on $SERVER (pid $NSD_PID), started by this script"
 echo "data: $DOMAINS domains, 4 providers; each check asks 6 questions: TXT, MX and A"
 echo "      of the domain, TXT of the provider's include and of its v4 include, A of"
-echo "      the relay; with the cache, only the first three are new for each domain"
-echo
-printf '%-12s %-6s %9s %10s %14s %11s\n' concurrency cache seconds checks/s "queries sent" "max RSS"
+echo "      the relay; with emauth's cache, only the first three are new for each domain"
+printf 'nsd_server=%s\n' "$SERVER" >>"$OUT/meta.txt"
+
 for conc in 1 200; do
     for cache in on off; do
         flags="--concurrency $conc"
         [ "$cache" = off ] && flags="$flags --no-cache"
-        cmd="$EMAUTH spf check --nameserver $SERVER --batch $DIR/batch.tsv --json --stats $flags"
-        echo 0 >"$DIR/rss"
-        start=$(date +%s.%N)
-        if [ -x /usr/bin/time ]; then
-            # shellcheck disable=SC2086
-            /usr/bin/time -f '%M' -o "$DIR/rss" $cmd >"$DIR/out.jsonl" 2>"$DIR/err"
-        else
-            # shellcheck disable=SC2086
-            $cmd >"$DIR/out.jsonl" 2>"$DIR/err"
-        fi
-        end=$(date +%s.%N)
-        pass=$(grep -c '"result":"pass"' "$DIR/out.jsonl" || true)
-        if [ "$pass" -ne "$DOMAINS" ]; then
-            echo "bench: expected $DOMAINS passes, got $pass" >&2
-            head -n 3 "$DIR/err" >&2
-            exit 1
-        fi
-        sent=$(sed -n 's/.* \([0-9]*\) queries sent.*/\1/p' "$DIR/err")
-        rss=$(tail -n 1 "$DIR/rss")
-        awk -v c="$conc" -v k="$cache" -v s="$start" -v e="$end" -v n="$DOMAINS" -v q="$sent" \
-            -v m="$rss" 'BEGIN {
-                printf "%-12s %-6s %9.2f %10.0f %14s %11s\n", c, k, e - s, n / (e - s), q,
-                       (m > 0) ? sprintf("%.1f MiB", m / 1024) : "n/a"
-            }'
-        echo "    \$ $cmd"
-        sed -n 's/^emauth: dns: /    /p' "$DIR/err"
+        echo
+        echo "-- emauth CLI, concurrency $conc, cache $cache: $LRUNS run(s) of the $DOMAINS-line batch"
+        # shellcheck disable=SC2086
+        measure spf-live "emauth-c$conc-cache-$cache" live sh bench/cli_runs.sh "$DOMAINS" "$LRUNS" \
+            "$DIR/out.jsonl" "$EMAUTH" spf check --nameserver "$SERVER" --batch "$DIR/batch.tsv" \
+            --json --stats $flags
     done
 done
+
+echo
+echo "-- pyspf, dnspython pointed at $SERVER: $PRUNS run(s) of $PSECS s"
+if have_py spf && have_py dns.resolver; then
+    measure spf-live pyspf live "$PY" bench/peers/pyspf_bench.py --server "$SERVER" \
+        --batch "$DIR/batch.tsv" --seconds "$PSECS" --runs "$PRUNS"
+else
+    record spf-live pyspf live - - - n/a "python3-spf or python3-dnspython not installed"
+fi
+echo
+echo "-- Mail::SPF, Net::DNS pointed at $SERVER: $PRUNS run(s) of $PSECS s"
+if have_pm Mail::SPF; then
+    measure spf-live mailspf live perl bench/peers/mailspf_bench.pl --server "$SERVER" \
+        --batch "$DIR/batch.tsv" --seconds "$PSECS" --runs "$PRUNS"
+else
+    record spf-live mailspf live - - - n/a "libmail-spf-perl not installed"
+fi
+echo
+echo "-- libspf2: not run (its resolver reads /etc/resolv.conf, which cannot name a port)"
+record spf-live libspf2 live - - - n/a \
+    "its DNS layer (SPF_dns_resolv_new) uses res_ninit, i.e. /etc/resolv.conf, which cannot name a port; pointing it at NSD would need a system-wide change"
