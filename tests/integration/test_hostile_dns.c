@@ -418,6 +418,15 @@ static char *key_p(const emauth_dkim_key *k)
     return out;
 }
 
+/* Options asking only servers[0], each try waiting timeout_ms. */
+static void one_server(emauth_dns_options *o, const char **servers, unsigned timeout_ms)
+{
+    emauth_dns_options_default(o);
+    o->nameservers = servers;
+    o->nameserver_count = 1;
+    o->timeout_ms = timeout_ms;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -448,10 +457,7 @@ static int setup(void **state)
     fx.nsd_up = 1;
     const char *servers[] = {fx.nsd.server};
     emauth_dns_options o;
-    emauth_dns_options_default(&o);
-    o.nameservers = servers;
-    o.nameserver_count = 1;
-    o.timeout_ms = 4000;   /* NSD answers in ms; valgrind on a busy machine is slow */
+    one_server(&o, servers, 4000);   /* NSD answers in ms; valgrind on a busy machine is slow */
     o.tries = 2;
     o.cache_entries = 0;
     if (emauth_ares_resolver_new(&o, &fx.live, &err) != EMAUTH_OK) {
@@ -901,6 +907,16 @@ static void on_spf(void *arg, const emauth_spf_result *r)
     t->verdicts[r->verdict]++;
 }
 
+/* Queues a check of IP for MAIL FROM from, its verdict tallied in t. */
+static void queue_spf(emauth_async *as, const char *from, tally *t)
+{
+    emauth_spf_request req;
+    memset(&req, 0, sizeof req);
+    emauth_ip_parse(IP, strlen(IP), &req.ip, NULL);
+    req.mail_from = from;
+    assert_int_equal(emauth_async_spf(as, &req, on_spf, t, NULL), EMAUTH_OK);
+}
+
 static void test_async_engine(void **state)
 {
     (void)state;
@@ -916,10 +932,7 @@ static void test_async_engine(void **state)
         } else {
             const char *servers[] = {fx.nsd.server};
             emauth_dns_options o;
-            emauth_dns_options_default(&o);
-            o.nameservers = servers;
-            o.nameserver_count = 1;
-            o.timeout_ms = 4000;
+            one_server(&o, servers, 4000);
             assert_int_equal(emauth_async_new(&o, &as, NULL), EMAUTH_OK);
         }
         bounds b;
@@ -927,13 +940,8 @@ static void test_async_engine(void **state)
         tally t;
         memset(&t, 0, sizeof t);
         for (int round = 0; round < 20; round++)
-            for (size_t i = 0; i < NCASES(froms); i++) {
-                emauth_spf_request req;
-                memset(&req, 0, sizeof req);
-                emauth_ip_parse(IP, strlen(IP), &req.ip, NULL);
-                req.mail_from = froms[i];
-                assert_int_equal(emauth_async_spf(as, &req, on_spf, &t, NULL), EMAUTH_OK);
-            }
+            for (size_t i = 0; i < NCASES(froms); i++)
+                queue_spf(as, froms[i], &t);
         assert_int_equal(emauth_async_run(as), EMAUTH_OK);
         bounds_end(&b, "async loops", be);
         assert_int_equal(t.done, 140);
@@ -963,10 +971,7 @@ static void test_async_cache_bytes(void **state)
         skip();
     const char *servers[] = {fx.nsd.server};
     emauth_dns_options o;
-    emauth_dns_options_default(&o);
-    o.nameservers = servers;
-    o.nameserver_count = 1;
-    o.timeout_ms = 4000;
+    one_server(&o, servers, 4000);
     o.cache_entries = 500;   /* a 1 MiB budget */
     emauth_async *as;
     assert_int_equal(emauth_async_new(&o, &as, NULL), EMAUTH_OK);
@@ -977,11 +982,7 @@ static void test_async_cache_bytes(void **state)
     for (int i = 0; i < 100; i++) {
         char from[64];
         snprintf(from, sizeof from, "u%d@wm.test", i);
-        emauth_spf_request req;
-        memset(&req, 0, sizeof req);
-        emauth_ip_parse(IP, strlen(IP), &req.ip, NULL);
-        req.mail_from = from;
-        assert_int_equal(emauth_async_spf(as, &req, on_spf, &t, NULL), EMAUTH_OK);
+        queue_spf(as, from, &t);
         if (i % 25 == 24)   /* a few in flight at a time: the cache, not the queue, holds them */
             assert_int_equal(emauth_async_run(as), EMAUTH_OK);
     }
@@ -1009,10 +1010,7 @@ static void test_spf_black_hole(void **state)
     snprintf(server, sizeof server, "127.0.0.1:%d", port);
     const char *servers[] = {server};
     emauth_dns_options o;
-    emauth_dns_options_default(&o);
-    o.nameservers = servers;
-    o.nameserver_count = 1;
-    o.timeout_ms = 200;
+    one_server(&o, servers, 200);
     o.tries = 2;
     emauth_async *as;
     assert_int_equal(emauth_async_new(&o, &as, NULL), EMAUTH_OK);
@@ -1023,11 +1021,7 @@ static void test_spf_black_hole(void **state)
     for (int i = 0; i < 100; i++) {
         char from[64];
         snprintf(from, sizeof from, "u@d%d.slow.test", i);
-        emauth_spf_request req;
-        memset(&req, 0, sizeof req);
-        emauth_ip_parse(IP, strlen(IP), &req.ip, NULL);
-        req.mail_from = from;
-        assert_int_equal(emauth_async_spf(as, &req, on_spf, &t, NULL), EMAUTH_OK);
+        queue_spf(as, from, &t);
     }
     assert_int_equal(emauth_async_run(as), EMAUTH_OK);
     bounds_end(&b, "black hole", B_NSD);
