@@ -19,13 +19,21 @@ static void entry_clear(ea_reccache_entry *e)
 
 void ea_reccache_free(ea_reccache *c)
 {
-    for (size_t i = 0; i < EA_RECCACHE_SLOTS; i++)
-        entry_clear(&c->slot[i]);
+    if (c->slot == NULL)
+        return;
+    for (size_t i = 0; i < EA_RECCACHE_SLOTS; i++) {
+        free(c->slot[i].text);
+        free(c->slot[i].terms);
+    }
+    free(c->slot);
+    c->slot = NULL;
 }
 
 void ea_reccache_next_gen(ea_reccache *c)
 {
-    c->gen++;
+    /* gen is 2 at the first check; out of memory leaves the cache off. */
+    if (++c->gen > 2 && c->slot == NULL)
+        c->slot = calloc(EA_RECCACHE_SLOTS, sizeof *c->slot);
 }
 
 /* FNV-1a, 64 bits: records are short and this is cheap. */
@@ -42,6 +50,10 @@ static uint64_t hash_text(const char *s, size_t len)
 const emauth_spf_record *ea_reccache_get(ea_reccache *c, const char *text, size_t len,
                                          uint64_t *hash)
 {
+    if (c->slot == NULL) {
+        *hash = 0;
+        return NULL;
+    }
     *hash = hash_text(text, len);
     ea_reccache_entry *e = &c->slot[*hash & (EA_RECCACHE_SLOTS - 1)];
     if (e->text == NULL || e->hash != *hash || e->len != len || memcmp(e->text, text, len) != 0)
@@ -53,6 +65,8 @@ const emauth_spf_record *ea_reccache_get(ea_reccache *c, const char *text, size_
 const emauth_spf_record *ea_reccache_put(ea_reccache *c, uint64_t hash,
                                          const emauth_spf_record *rec)
 {
+    if (c->slot == NULL)
+        return NULL;
     ea_reccache_entry *e = &c->slot[hash & (EA_RECCACHE_SLOTS - 1)];
     if (e->gen == c->gen || rec->text_len > EA_RECCACHE_MAX_TEXT)
         return NULL;
