@@ -110,9 +110,9 @@ static const char *qv(char *buf, size_t size, const ea_tag *t)
     return ea_quote(buf, size, t->value, t->value_len, 40);
 }
 
-static unsigned value_column(const ea_dmarc_parsed *p, const ea_tag *t, size_t off)
+static unsigned value_column(const ea_tag *t, size_t off)
 {
-    return (unsigned)(t->value - p->pub.text) + 1 + (unsigned)off;
+    return t->column + (unsigned)(t->value - t->name) + (unsigned)off;
 }
 
 static int name_is(const ea_tag *t, const char *name)
@@ -385,7 +385,7 @@ static void do_uris(ea_dmarc_parsed *p, const ea_tag *t, const emauth_dmarc_uri 
             a++;
         while (b > a && is_wsp(v[b - 1]))
             b--;
-        unsigned col = value_column(p, t, a);
+        unsigned col = value_column(t, a);
         if (a == b) {
             issue(p, EA_DI_URI, t, col, "%.*s: empty URI in the list", (int)t->name_len, t->name);
         } else if (n == EA_DMARC_MAX_URIS) {
@@ -417,6 +417,40 @@ void ea_dmarc_parsed_free(ea_dmarc_parsed *p)
     free(p);
 }
 
+/*
+ * RFC 9989 §4.8: syntax errors after v= are discarded, not fatal. work is
+ * a copy of the record: each tag that breaks the tag=value grammar (a byte
+ * outside tag-value, a tag with no '=') is named in an issue, then blanked
+ * out with the ';' before it, and the list parsed again, so p= still
+ * applies and columns stay those of the record. Returns -1 (a fatal issue)
+ * when the first tag is at fault, or blanking does not help.
+ */
+static int parse_tags(ea_dmarc_parsed *p, char *work, size_t len, ea_tag *tags, size_t *n)
+{
+    for (;;) {
+        emauth_error err;
+        emauth_error_clear(&err);
+        if (ea_tags_parse(work, len, tags, EA_DMARC_MAX_TAGS, n, &err) == EMAUTH_OK)
+            return 0;
+        size_t at = err.column > 0 && err.column <= len ? err.column - 1 : len;
+        size_t start = at;   /* the ';' before the tag at fault */
+        while (start > 0 && work[start - 1] != ';')
+            start--;
+        size_t end = at;     /* the ';' after it, or the end */
+        while (end < len && work[end] != ';')
+            end++;
+        int blank = 1;
+        for (size_t k = start; k < end && blank; k++)
+            blank = work[k] == ' ' || work[k] == '\t';
+        if (start == 0 || blank) {
+            issue(p, EA_DI_FATAL, NULL, err.column, "%s", err.message);
+            return -1;
+        }
+        issue(p, EA_DI_VALUE, NULL, err.column, "%s; the tag is ignored", err.message);
+        memset(work + start - 1, ' ', end - start + 1);
+    }
+}
+
 emauth_status ea_dmarc_parse(const char *text, size_t len, emauth_dmarc_mode mode,
                              ea_dmarc_parsed **out)
 {
@@ -439,12 +473,14 @@ emauth_status ea_dmarc_parse(const char *text, size_t len, emauth_dmarc_mode mod
 
     ea_tag tags[EA_DMARC_MAX_TAGS];
     size_t n = 0;
-    emauth_error err;
-    emauth_error_clear(&err);
+    char *work;
     if (memchr(copy, '\0', len) != NULL) {
         issue(p, EA_DI_FATAL, NULL, (unsigned)strlen(copy) + 1, "a NUL byte in the record");
-    } else if (ea_tags_parse(copy, len, tags, EA_DMARC_MAX_TAGS, &n, &err) != EMAUTH_OK) {
-        issue(p, EA_DI_FATAL, NULL, err.column, "%s", err.message);
+    } else if ((work = ea_arena_strndup(&p->arena, copy, len)) == NULL) {
+        ea_dmarc_parsed_free(p);
+        return EMAUTH_ERR_NOMEM;
+    } else if (parse_tags(p, work, len, tags, &n) != 0) {
+        /* the first tag is broken: the issue says where */
     } else if (n == 0 || !name_is(&tags[0], "v") || tags[0].value_len != 6 ||
                memcmp(tags[0].value, "DMARC1", 6) != 0) {
         issue(p, EA_DI_FATAL, n ? &tags[0] : NULL, n ? tags[0].column : 1,

@@ -15,8 +15,9 @@
 #define EA_DMARC_MAX_URIS 32
 
 typedef enum ea_dmarc_issue_kind {
-    EA_DI_FATAL = 0,     /* tag=value grammar, v=DMARC1 not first: the record is unusable */
-    EA_DI_VALUE,         /* p sp np adkim aspf psd t pct: the default applies (syntax for the API) */
+    EA_DI_FATAL = 0,     /* v=DMARC1 not first or broken, a NUL, tag twice: the record is unusable */
+    EA_DI_VALUE,         /* p sp np adkim aspf psd t pct, or a tag breaking the grammar (left
+                          * out): the default applies (syntax for the API) */
     EA_DI_SOFT,          /* fo rf ri, too many URIs: ignored */
     EA_DI_URI,           /* a malformed rua/ruf URI, left out of the list */
     EA_DI_REMOVED        /* 9989: pct rf ri are no longer DMARC tags */

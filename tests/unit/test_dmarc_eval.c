@@ -455,9 +455,10 @@ static void test_errors(void **state)
     assert_int_equal(fx.spy.asked, 0);
     r = eval(EMAUTH_DMARC_9989, "bad..example", NULL, 0, NULL, 0);
     assert_int_equal(r->verdict, EMAUTH_DMARC_PERMERROR);
+    /* A tag breaking the grammar is left out (RFC 9989 §4.8): p=reject holds. */
     r = eval(EMAUTH_DMARC_9989, "broken.example", NULL, 0, NULL, 0);
-    assert_int_equal(r->verdict, EMAUTH_DMARC_PERMERROR);
-    assert_int_equal(r->policy, EMAUTH_DMARC_P_NONE);
+    assert_int_equal(r->verdict, EMAUTH_DMARC_FAIL);
+    assert_int_equal(r->policy, EMAUTH_DMARC_P_REJECT);
     /* no p= but a valid rua=: as p=none (§4.10.1) */
     r = eval(EMAUTH_DMARC_9989, "nop.example", NULL, 0, NULL, 0);
     assert_int_equal(r->verdict, EMAUTH_DMARC_FAIL);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <emauth/dmarc.h>
+#include "dmarc/record_internal.h"
 
 static emauth_dmarc_record *ok(const char *text, emauth_dmarc_mode mode)
 {
@@ -234,13 +235,48 @@ static void test_hostile(void **state)
                                                &r, &err), EMAUTH_ERR_SYNTAX);
 }
 
+/* RFC 9989 §4.8: a tag breaking the grammar is left out, the rest applies. */
+static void test_broken_tag_ignored(void **state)
+{
+    (void)state;
+    static const char rec[] = "v=DMARC1; p=reject; rua=mailto:r\xc3\xa9@example.com; adkim=s";
+    ea_dmarc_parsed *p;
+    assert_int_equal(ea_dmarc_parse(rec, sizeof rec - 1, EMAUTH_DMARC_9989, &p), EMAUTH_OK);
+    assert_false(p->fatal);
+    assert_int_equal(p->pub.p, EMAUTH_DMARC_P_REJECT);
+    assert_int_equal(p->pub.adkim, 's');
+    assert_int_equal(p->pub.nrua, 0);
+    const ea_dmarc_issue *is = ea_dmarc_first_syntax(p);
+    assert_non_null(is);
+    assert_int_equal(is->kind, EA_DI_VALUE);
+    assert_int_equal(is->column, 33);   /* the first UTF-8 byte */
+    ea_dmarc_parsed_free(p);
+    /* The strict API still calls it a syntax error. */
+    emauth_dmarc_record *r;
+    emauth_error err;
+    assert_int_equal(emauth_dmarc_record_parse(rec, sizeof rec - 1, EMAUTH_DMARC_9989, &r, &err),
+                     EMAUTH_ERR_SYNTAX);
+    /* A broken first tag leaves nothing to go on. */
+    static const char first[] = "v=DMARC1\xc3; p=reject";
+    assert_int_equal(ea_dmarc_parse(first, sizeof first - 1, EMAUTH_DMARC_9989, &p), EMAUTH_OK);
+    assert_true(p->fatal);
+    ea_dmarc_parsed_free(p);
+    /* A tag with no '=' is left out too. */
+    static const char noeq[] = "v=DMARC1; p=quarantine; oops; sp=none";
+    assert_int_equal(ea_dmarc_parse(noeq, sizeof noeq - 1, EMAUTH_DMARC_9989, &p), EMAUTH_OK);
+    assert_false(p->fatal);
+    assert_int_equal(p->pub.p, EMAUTH_DMARC_P_QUARANTINE);
+    assert_int_equal(p->pub.sp, EMAUTH_DMARC_P_NONE);
+    ea_dmarc_parsed_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_is_record), cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_all_tags), cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_bad_values), cmocka_unit_test(test_names),
-        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_hostile), cmocka_unit_test(test_broken_tag_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
