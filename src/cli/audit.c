@@ -75,7 +75,8 @@ const char cli_audit_help[] =
     "  dkim: [{\"selector\",\"valid\",\"problems\"}],\n"
     "  authorized: {\"ip\",\"ip_result\",\"ip_authorized\",\"include\",\n"
     "               \"include_reached\",\"include_reached_at\",\"include_cost\"} or null,\n"
-    "  fixes: [{\"area\",\"code\",\"zone_lines\"}], problems (errors and warnings).\n"
+    "  fixes: [{\"area\",\"code\",\"zone_lines\",\"note\"}] (note: null, or what to\n"
+    "         remove, or why no record is proposed), problems (errors and warnings).\n"
     "Problems are {\"code\",\"severity\",\"message\",\"domain\",\"term\",\"column\"}.\n"
     "\n"
     "Exit status: 0 when no domain has an error, 1 when one has (an unauthorized\n"
@@ -970,7 +971,10 @@ static void json_domain(audit_run *r, const audit_domain *d)
                 cli_out_char(o, ',');
             cli_out_json_cstr(o, f->lines[j]);
         }
-        cli_out_lit(o, "]}");
+        cli_out_char(o, ']');
+        cli_out_json_key(o, "note");
+        cli_out_json_cstr(o, f->note);
+        cli_out_char(o, '}');
     }
     cli_out_char(o, ']');
     cli_out_json_key(o, "problems");

@@ -73,6 +73,7 @@ json_lines_ok json.out
 [ "$(wc -l <"$OUT/json.out")" = 5 ] || fail "json: 5 lines expected"
 has json.out '{"domain":"acme.example","mx":[{"preference":10,"exchange":"mail.acme.example"}],"spf":{"valid":true'
 has json.out '"fixes":[{"area":"spf","code":"multiple-records","zone_lines":["example.net. 3600 IN TXT'
+has json.out '"note":"no automatic fix: correct \"ipv4:192.0.2.41\" at column 11 of the record at shop.example.net"'
 
 # --domains FILE: the file's domains after those given, comments skipped.
 printf '# demo\nexample.com\n\n  busy.example  # over the limit\n' >"$OUT/list"
