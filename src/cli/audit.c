@@ -66,7 +66,8 @@ const char cli_audit_help[] =
     "  DMARC no-record        v=DMARC1; p=none; rua=mailto:dmarc-reports@DOMAIN\n"
     "                         (p=none collects reports before enforcing)\n"
     "  ip-not-authorized, include-not-reached\n"
-    "                         the record with the term added (emauth spf add)\n"
+    "                         the record with the term added (emauth spf add);\n"
+    "                         when both fail, one record adds both\n"
     "\n"
     "JSON output (--json), one object per domain, fields in this order:\n"
     "  domain, mx: [{\"preference\",\"exchange\"}] (a null MX has exchange \".\"),\n"
@@ -156,6 +157,9 @@ typedef struct audit_domain {
     char *ip_mechanism;
     int inc_checked, inc_reached;
     unsigned inc_at, inc_cost;
+    size_t nmissing;              /* terms --ip and --include need added, owned */
+    char *missing_term[2];
+    const char *missing_code[2];
 
     size_t nfixes;
     audit_fix fixes[AUDIT_MAX_FIXES];
@@ -583,27 +587,60 @@ static void audit_dkim_one(audit_run *r, audit_domain *d, audit_dkim *k)
 
 /* ---- Authorization: --ip and --include -------------------------------------------------- */
 
-/* The record with term added, as a fix; the note says why when the editor refuses. */
-static void fix_add_term(audit_run *r, audit_domain *d, const char *code, const char *term)
+/*
+ * The record with the terms added, as one fix named for the first code
+ * (the others point to it), or NULL when the editor refuses: then, with
+ * one term, a fix whose note says why.
+ */
+static audit_fix *fix_add_terms(audit_run *r, audit_domain *d, const char *const *terms,
+                                const char *const *codes, size_t n)
 {
-    const char *terms[1] = {term};
-    emauth_spf_add_request req = {.domain = d->domain, .terms = terms, .nterms = 1};
+    emauth_spf_add_request req = {.domain = d->domain, .terms = terms, .nterms = n};
     emauth_error err;
     emauth_error_clear(&err);
     emauth_status st = emauth_spf_add_start(r->editor, &req, &err);
     const emauth_spf_edit_result *res = editor_finish(r, d, st, &err);
     if (res == NULL)
-        return;
+        return NULL;
     if (res->refused != NULL) {
-        new_fix(d, "spf", code,
-                dup_printf("no record adds %s: %s (%s); fix the SPF record first", term,
-                           res->refused, res->reason != NULL ? res->reason : ""));
+        if (n == 1)
+            new_fix(d, "spf", codes[0],
+                    dup_printf("no record adds %s: %s (%s); fix the SPF record first", terms[0],
+                               res->refused, res->reason != NULL ? res->reason : ""));
+        return NULL;
+    }
+    audit_fix *f = new_fix(d, "spf", codes[0],
+                           dup_printf("the record with %s%s%s added, %u DNS lookup%s (emauth spf "
+                                      "add)", terms[0], n > 1 ? " and " : "", n > 1 ? terms[1] : "",
+                                      res->lookups, res->lookups == 1 ? "" : "s"));
+    if (f != NULL)
+        publish_lines(d, f, res);
+    for (size_t i = 1; i < n; i++)
+        new_fix(d, "spf", codes[i], dup_printf("%s is in the %s fix above", terms[i], codes[0]));
+    return f;
+}
+
+/* One record adding what --ip and --include need; each alone when both are refused together. */
+static void fix_missing_terms(audit_run *r, audit_domain *d)
+{
+    const char *const *terms = (const char *const *)d->missing_term;
+    if (d->nmissing == 0 || d->failed ||
+        fix_add_terms(r, d, terms, d->missing_code, d->nmissing) != NULL || d->failed ||
+        d->nmissing == 1)
+        return;
+    for (size_t i = 0; i < d->nmissing && !d->failed; i++)
+        fix_add_terms(r, d, terms + i, d->missing_code + i, 1);
+}
+
+/* Notes a term the record needs, for fix_missing_terms(). */
+static void need_term(audit_domain *d, const char *code, char *term)
+{
+    if (term == NULL) {
+        d->failed = 1;
         return;
     }
-    audit_fix *f = new_fix(d, "spf", code,
-                           dup_printf("the record with %s added, %u DNS lookup%s (emauth spf "
-                                      "add)", term, res->lookups, res->lookups == 1 ? "" : "s"));
-    publish_lines(d, f, res);
+    d->missing_term[d->nmissing] = term;
+    d->missing_code[d->nmissing++] = code;
 }
 
 static void audit_ip(audit_run *r, audit_domain *d)
@@ -631,13 +668,8 @@ static void audit_ip(audit_run *r, audit_domain *d)
     emauth_spf_eval_free(ev);
     if (d->ip_verdict != EMAUTH_SPF_PASS) {
         d->errors++;
-        char *term = dup_printf("%s:%s", r->opt->ip.family == 6 ? "ip6" : "ip4",
-                                r->opt->ip_text);
-        if (term == NULL)
-            d->failed = 1;
-        else
-            fix_add_term(r, d, "ip-not-authorized", term);
-        free(term);
+        need_term(d, "ip-not-authorized",
+                  dup_printf("%s:%s", r->opt->ip.family == 6 ? "ip6" : "ip4", r->opt->ip_text));
     }
 }
 
@@ -653,12 +685,7 @@ static void audit_include(audit_run *r, audit_domain *d)
         return;
     }
     d->errors++;
-    char *term = dup_printf("include:%s", r->opt->include);
-    if (term == NULL)
-        d->failed = 1;
-    else
-        fix_add_term(r, d, "include-not-reached", term);
-    free(term);
+    need_term(d, "include-not-reached", dup_printf("include:%s", r->opt->include));
 }
 
 /* ---- Text output ------------------------------------------------------------------------- */
@@ -990,6 +1017,8 @@ static void domain_free(audit_domain *d, size_t nselectors)
         free(d->mx_name[i]);
     free(d->mx_error);
     free(d->ip_mechanism);
+    for (size_t i = 0; i < d->nmissing; i++)
+        free(d->missing_term[i]);
     for (size_t i = 0; i < d->nfixes; i++) {
         free(d->fixes[i].note);
         for (size_t j = 0; j < d->fixes[i].nlines; j++)
@@ -1031,6 +1060,7 @@ static int audit_one(audit_run *r, const char *domain)
         audit_ip(r, &d);
     if (!d.failed && opt->include != NULL)
         audit_include(r, &d);
+    fix_missing_terms(r, &d);
     int rc = d.failed ? CLI_EXIT_USAGE : d.errors > 0 ? CLI_EXIT_PROBLEMS : CLI_EXIT_OK;
     if (!d.failed) {
         if (opt->json) {
