@@ -72,6 +72,7 @@ for name in $FUZZ_TARGETS; do echo "$name"; done |
 
 # The summary, from libFuzzer's final lines and stats.
 found=0
+clean=0
 printf '%-16s %6s %12s %9s %6s %7s %7s %6s\n' target seconds execs execs/s cov ft corpus found
 for name in $FUZZ_TARGETS; do
     log=$BUILD/logs/$name.log
@@ -86,9 +87,13 @@ for name in $FUZZ_TARGETS; do
     printf '%-16s %6s %12s %9s %6s %7s %7s %6s\n' "$name" "$secs" "${execs:-?}" "${rate:-?}" \
         "${cov:-?}" "${ft:-?}" "$corp" "$arts"
     if [ "$arts" -gt 0 ] || grep -q '^==[0-9]*==ERROR\|^SUMMARY: \|deadly signal' "$log"; then
-        found=1
+        found=$((found + 1))
+    else
+        clean=$((clean + 1))
     fi
 done
+# A target passes when its run found nothing.
+echo "fuzz: $clean passed, $found failed"
 
 if [ "$found" -ne 0 ]; then
     echo
