@@ -62,6 +62,12 @@ has ip_ok.out "include:_spf.mailer.example: reached at lookup 2, costs 2 lookups
 audit ip_no 1 acme.example --ip 203.0.113.7 --include _spf.mailer.example
 has ip_no.out 'acme.example. 3600 IN TXT "v=spf1 ip4:192.0.2.100 ip4:203.0.113.7 include:_spf.mailer.example -all"'
 has ip_no.out '; SPF include-not-reached: include:_spf.mailer.example is in the ip-not-authorized fix above'
+# ... and when the pair would pass 10 lookups, each term is tried alone.
+run fallback 1 audit $ZONES --zone data/audit/fallback.zone fallback.example \
+    --ip 203.0.113.9 --include _spf.mailer.example
+has fallback.out '; SPF ip-not-authorized: the record with ip4:203.0.113.9 added, 9 DNS lookups (emauth spf add)'
+has fallback.out 'a:h9.fallback.example ip4:203.0.113.9 -all"'
+has fallback.out '; SPF include-not-reached: no record adds include:_spf.mailer.example: too-many-lookups'
 # The editor cannot add to several records: it says why.
 audit ip_refused 1 example.net --ip 192.0.2.40
 has ip_refused.out "ip-not-authorized: no record adds ip4:192.0.2.40: multiple-records"
